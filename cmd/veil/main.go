@@ -1,0 +1,23 @@
+// Command veil de-identifies clinical photos: it strips identifying metadata
+// losslessly, codes photos and patients, keeps originals in an encrypted vault
+// and records every step in a signed, append-only manifest.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	root := newRootCommand()
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		reportError(os.Stderr, err, globalOpts.Debug)
+	}
+	os.Exit(exitCode(err))
+}
+
