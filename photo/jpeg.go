@@ -1,0 +1,520 @@
+package photo
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// JPEG markers (ITU-T T.81 Table B.1).
+const (
+	mSOI   = 0xD8
+	mEOI   = 0xD9
+	mSOS   = 0xDA
+	mDQT   = 0xDB
+	mDNL   = 0xDC
+	mDRI   = 0xDD
+	mDHP   = 0xDE
+	mEXP   = 0xDF
+	mDHT   = 0xC4
+	mDAC   = 0xCC
+	mAPP0  = 0xE0
+	mAPP1  = 0xE1
+	mAPP2  = 0xE2
+	mAPP13 = 0xED
+	mAPP14 = 0xEE
+	mCOM   = 0xFE
+	mTEM   = 0x01
+)
+
+const (
+	jfifID      = "JFIF\x00"
+	iccID       = "ICC_PROFILE\x00"
+	adobeID     = "Adobe"
+	xmpID       = "http://ns.adobe.com/xap/1.0/\x00"
+	xmpExtID    = "http://ns.adobe.com/xmp/extension/\x00"
+	mpfID       = "MPF\x00"
+	photoshopID = "Photoshop 3.0\x00"
+)
+
+// isSOF reports whether m starts a frame (T.81 B.1.1.3): SOF0-3, 5-7, 9-11,
+// 13-15. C4 (DHT), C8 (JPG, reserved) and CC (DAC) share the range.
+func isSOF(m byte) bool {
+	return m >= 0xC0 && m <= 0xCF && m != mDHT && m != 0xC8 && m != mDAC
+}
+
+// isRST reports whether m is a restart marker RST0-7 (T.81 B.2.1).
+func isRST(m byte) bool { return m >= 0xD0 && m <= 0xD7 }
+
+// jpegReader walks the marker segments of a JPEG stream. It never holds more
+// than one segment (at most 65535 bytes) in memory, and copies entropy-coded
+// data through in buffer-sized pieces.
+type jpegReader struct {
+	br  *bufio.Reader
+	off int64 // bytes consumed so far
+	buf []byte
+	// extraneous counts bytes found between segments where a marker was
+	// expected; decoders skip them (libjpeg warns "extraneous bytes before
+	// marker") and so does veil.
+	extraneous int64
+}
+
+func newJPEGReader(r io.Reader) *jpegReader {
+	return &jpegReader{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+func (j *jpegReader) errorf(format string, args ...any) error {
+	return &FormatError{Format: JPEG, Offset: j.off, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (j *jpegReader) readByte() (byte, error) {
+	c, err := j.br.ReadByte()
+	if err != nil {
+		return 0, formatErr(JPEG, j.off, err)
+	}
+	j.off++
+	return c, nil
+}
+
+// soi checks the start-of-image marker.
+func (j *jpegReader) soi() error {
+	var b [2]byte
+	n, err := io.ReadFull(j.br, b[:])
+	j.off += int64(n)
+	if err != nil {
+		return formatErr(JPEG, j.off, err)
+	}
+	if b[0] != 0xFF || b[1] != mSOI {
+		return j.errorf("missing start-of-image marker")
+	}
+	return nil
+}
+
+// nextMarker reads the next marker outside entropy-coded data, skipping fill
+// bytes (0xFF, T.81 B.1.1.2) and any extraneous bytes before it.
+func (j *jpegReader) nextMarker() (byte, error) {
+	for {
+		c, err := j.readByte()
+		if err != nil {
+			return 0, err
+		}
+		if c != 0xFF {
+			j.extraneous++
+			if j.extraneous > 1<<20 {
+				return 0, j.errorf("no marker where one was expected (not a JPEG, or badly damaged)")
+			}
+			continue
+		}
+		for c == 0xFF {
+			if c, err = j.readByte(); err != nil {
+				return 0, err
+			}
+		}
+		if c == 0 { // a stuffed zero outside a scan: garbage, skip it
+			j.extraneous += 2
+			continue
+		}
+		return c, nil
+	}
+}
+
+// segment reads a marker segment's length field and returns the payload
+// length. The length counts itself, so anything below 2 is malformed.
+func (j *jpegReader) segment(m byte) (int, error) {
+	var b [2]byte
+	n, err := io.ReadFull(j.br, b[:])
+	j.off += int64(n)
+	if err != nil {
+		return 0, formatErr(JPEG, j.off, err)
+	}
+	l := int(binary.BigEndian.Uint16(b[:]))
+	if l < 2 {
+		return 0, j.errorf("marker 0x%02X has invalid length %d", m, l)
+	}
+	return l - 2, nil
+}
+
+// payload reads n bytes into a buffer that is reused by the next call.
+func (j *jpegReader) payload(n int) ([]byte, error) {
+	if cap(j.buf) < n {
+		j.buf = make([]byte, n, max(n, 4096))
+	}
+	b := j.buf[:n]
+	got, err := io.ReadFull(j.br, b)
+	j.off += int64(got)
+	if err != nil {
+		return nil, formatErr(JPEG, j.off, err)
+	}
+	return b, nil
+}
+
+// skip discards n bytes.
+func (j *jpegReader) skip(n int) error {
+	got, err := j.br.Discard(n)
+	j.off += int64(got)
+	return formatErr(JPEG, j.off, err)
+}
+
+// scanData copies entropy-coded data (T.81 B.1.1.5), including stuffed
+// zeros and restart markers, to w (nil discards it) and returns the marker
+// that ends it. Bytes are copied exactly as they are.
+func (j *jpegReader) scanData(w io.Writer) (byte, error) {
+	for {
+		chunk, err := j.br.ReadSlice(0xFF)
+		if err == bufio.ErrBufferFull {
+			j.off += int64(len(chunk))
+			if w != nil {
+				if _, err := w.Write(chunk); err != nil {
+					return 0, err
+				}
+			}
+			continue
+		}
+		if err != nil {
+			j.off += int64(len(chunk))
+			return 0, formatErr(JPEG, j.off, err)
+		}
+		j.off += int64(len(chunk))
+		// chunk ends in 0xFF: write what precedes it, then look at what follows.
+		if w != nil && len(chunk) > 1 {
+			if _, err := w.Write(chunk[:len(chunk)-1]); err != nil {
+				return 0, err
+			}
+		}
+		c, err := j.readByte()
+		if err != nil {
+			return 0, err
+		}
+		for c == 0xFF { // fill bytes before a marker
+			if c, err = j.readByte(); err != nil {
+				return 0, err
+			}
+		}
+		if c == 0 || isRST(c) {
+			if w != nil {
+				if _, err := w.Write([]byte{0xFF, c}); err != nil {
+					return 0, err
+				}
+			}
+			continue
+		}
+		return c, nil
+	}
+}
+
+// jpegSeg classifies an APPn or COM segment by its marker and identifier.
+type jpegSeg int
+
+const (
+	segOther jpegSeg = iota
+	segJFIF
+	segJFXX
+	segExif
+	segXMP
+	segXMPExt
+	segICC
+	segMPF
+	segIPTC
+	segAdobe
+	segComment
+)
+
+func classifyJPEG(m byte, p []byte) jpegSeg {
+	has := func(s string) bool { return bytes.HasPrefix(p, []byte(s)) }
+	switch {
+	case m == mCOM:
+		return segComment
+	case m == mAPP0 && has(jfifID):
+		return segJFIF
+	case m == mAPP0 && has("JFXX\x00"):
+		return segJFXX
+	case m == mAPP1 && has(exifHeader):
+		return segExif
+	case m == mAPP1 && has(xmpID):
+		return segXMP
+	case m == mAPP1 && has(xmpExtID):
+		return segXMPExt
+	case m == mAPP2 && has(iccID):
+		return segICC
+	case m == mAPP2 && has(mpfID):
+		return segMPF
+	case m == mAPP13 && has(photoshopID):
+		return segIPTC
+	case m == mAPP14 && has(adobeID):
+		return segAdobe
+	}
+	return segOther
+}
+
+// isAPP reports whether m is an application segment APP0-APP15.
+func isAPP(m byte) bool { return m >= 0xE0 && m <= 0xEF }
+
+// isKeptTable reports whether m is a segment that decoding needs and that
+// carries no metadata: frame and scan headers, tables, restart interval,
+// and the hierarchical-mode markers.
+func isKeptTable(m byte) bool {
+	return isSOF(m) || m == mDHT || m == mDAC || m == mDQT || m == mDRI || m == mDNL || m == mDHP || m == mEXP
+}
+
+// jpegFrame records what the frame header says about the image.
+type jpegFrame struct {
+	width, height int
+	seen          bool
+}
+
+func (f *jpegFrame) parse(m byte, p []byte) {
+	if !isSOF(m) || f.seen || len(p) < 5 {
+		return
+	}
+	f.seen = true
+	f.height = int(binary.BigEndian.Uint16(p[1:3]))
+	f.width = int(binary.BigEndian.Uint16(p[3:5]))
+}
+
+// jfifMinimal returns the 14-byte JFIF APP0 payload (JFIF 1.02 §"JFIF APP0
+// marker") of p with any embedded thumbnail removed.
+func jfifMinimal(p []byte) ([]byte, bool) {
+	if len(p) < 14 {
+		return nil, false
+	}
+	out := make([]byte, 14)
+	copy(out, p[:12])
+	// Xthumbnail and Ythumbnail = 0: no thumbnail pixels follow.
+	return out, true
+}
+
+// adobeMinimal returns the fixed 12-byte Adobe APP14 payload (Adobe TN 5116
+// §18): identifier, version, flags and the colour transform that CMYK and
+// YCCK decoding depend on.
+func adobeMinimal(p []byte) ([]byte, bool) {
+	if len(p) < 12 {
+		return nil, false
+	}
+	return p[:12], true
+}
+
+// stripJPEG copies r to w keeping only what the allowlist of SPEC keeps.
+func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
+	j := newJPEGReader(r)
+	if err := j.soi(); err != nil {
+		return err
+	}
+	if _, err := w.Write([]byte{0xFF, mSOI}); err != nil {
+		return err
+	}
+	writeSeg := func(m byte, p []byte) error {
+		if len(p)+2 > 0xFFFF {
+			return j.errorf("segment 0x%02X too long", m)
+		}
+		hdr := []byte{0xFF, m, byte((len(p) + 2) >> 8), byte(len(p) + 2)}
+		if _, err := w.Write(hdr); err != nil {
+			return err
+		}
+		_, err := w.Write(p)
+		return err
+	}
+	var frame jpegFrame
+	exifDone := false
+	m, err := j.nextMarker()
+	for {
+		if err != nil {
+			return err
+		}
+		switch {
+		case m == mEOI:
+			if _, err := w.Write([]byte{0xFF, mEOI}); err != nil {
+				return err
+			}
+			if !frame.seen {
+				return j.errorf("no frame header before end of image")
+			}
+			res.Width, res.Height = frame.width, frame.height
+			// Everything after EOI (trailers, MPF preview images, motion
+			// photo video) is dropped.
+			n, err := io.Copy(io.Discard, j.br)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				res.Dropped = append(res.Dropped, fmt.Sprintf("%d bytes after end of image", n))
+			}
+			j.off += n
+			res.Extraneous = j.extraneous
+			return nil
+		case m == mSOI:
+			return j.errorf("second start-of-image marker before end of image")
+		case isRST(m) || m == mTEM:
+			// Markers without a length; harmless, kept as they are.
+			if _, err := w.Write([]byte{0xFF, m}); err != nil {
+				return err
+			}
+			m, err = j.nextMarker()
+			continue
+		}
+		n, err := j.segment(m)
+		if err != nil {
+			return err
+		}
+		switch {
+		case m == mSOS:
+			if !frame.seen {
+				return j.errorf("scan before frame header")
+			}
+			p, err := j.payload(n)
+			if err != nil {
+				return err
+			}
+			if err := writeSeg(m, p); err != nil {
+				return err
+			}
+			m, err = j.scanData(w)
+			continue
+		case isKeptTable(m):
+			p, err := j.payload(n)
+			if err != nil {
+				return err
+			}
+			frame.parse(m, p)
+			if err := writeSeg(m, p); err != nil {
+				return err
+			}
+		case isAPP(m) || m == mCOM:
+			p, err := j.payload(n)
+			if err != nil {
+				return err
+			}
+			kind := classifyJPEG(m, p)
+			var keep []byte
+			ok := false
+			switch kind {
+			case segJFIF:
+				keep, ok = jfifMinimal(p)
+			case segICC:
+				keep, ok = p, true
+			case segAdobe:
+				keep, ok = adobeMinimal(p)
+			case segExif:
+				if !exifDone {
+					exifDone = true
+					res.Orientation = exifOrientation(p[len(exifHeader):])
+					if res.Orientation != 1 {
+						keep, ok = append([]byte(exifHeader), minimalTIFF(res.Orientation)...), true
+					}
+				}
+			}
+			if ok {
+				if err := writeSeg(m, keep); err != nil {
+					return err
+				}
+			}
+			if !ok || len(keep) != len(p) {
+				res.Dropped = append(res.Dropped, segName(m, kind))
+			}
+		default:
+			if m == 0xF7 || m == 0xF8 {
+				return &UnsupportedError{Format: JPEG, Detail: "JPEG-LS"}
+			}
+			return j.errorf("unexpected marker 0x%02X", m)
+		}
+		m, err = j.nextMarker()
+	}
+}
+
+func segName(m byte, kind jpegSeg) string {
+	switch kind {
+	case segJFIF:
+		return "JFIF thumbnail"
+	case segJFXX:
+		return "JFXX thumbnail"
+	case segExif:
+		return "Exif"
+	case segXMP:
+		return "XMP"
+	case segXMPExt:
+		return "extended XMP"
+	case segICC:
+		return "ICC profile"
+	case segMPF:
+		return "MPF"
+	case segIPTC:
+		return "Photoshop/IPTC"
+	case segAdobe:
+		return "Adobe APP14 extra bytes"
+	case segComment:
+		return "comment"
+	}
+	return fmt.Sprintf("APP%d", m-mAPP0)
+}
+
+// checkJPEG re-parses a stripped JPEG and fails if it holds anything the
+// allowlist drops, or if it does not parse from SOI to a final EOI.
+func checkJPEG(r io.Reader) error {
+	j := newJPEGReader(r)
+	if err := j.soi(); err != nil {
+		return err
+	}
+	var frame jpegFrame
+	scans, exifs := 0, 0
+	m, err := j.nextMarker()
+	for {
+		if err != nil {
+			return err
+		}
+		if j.extraneous > 0 {
+			return j.errorf("extraneous bytes between segments")
+		}
+		switch {
+		case m == mEOI:
+			if !frame.seen || scans == 0 {
+				return j.errorf("no frame or no scan")
+			}
+			if n, _ := io.Copy(io.Discard, j.br); n > 0 {
+				return j.errorf("%d bytes after end of image", n)
+			}
+			return nil
+		case isRST(m) || m == mTEM:
+			m, err = j.nextMarker()
+			continue
+		}
+		n, err := j.segment(m)
+		if err != nil {
+			return err
+		}
+		p, err := j.payload(n)
+		if err != nil {
+			return err
+		}
+		switch {
+		case m == mSOS:
+			scans++
+			m, err = j.scanData(nil)
+			continue
+		case isKeptTable(m):
+			frame.parse(m, p)
+		case isAPP(m) || m == mCOM:
+			switch kind := classifyJPEG(m, p); kind {
+			case segJFIF:
+				if len(p) != 14 || p[12] != 0 || p[13] != 0 {
+					return j.errorf("JFIF segment carries a thumbnail")
+				}
+			case segICC:
+			case segAdobe:
+				if len(p) != 12 {
+					return j.errorf("Adobe segment has extra bytes")
+				}
+			case segExif:
+				exifs++
+				if exifs > 1 || !isMinimalTIFF(p[len(exifHeader):]) {
+					return j.errorf("Exif segment holds more than the orientation")
+				}
+			default:
+				return j.errorf("%s segment left in output", segName(m, kind))
+			}
+		default:
+			return j.errorf("unexpected marker 0x%02X", m)
+		}
+		m, err = j.nextMarker()
+	}
+}

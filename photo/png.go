@@ -1,0 +1,252 @@
+package photo
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+)
+
+const pngSignature = "\x89PNG\r\n\x1a\n"
+
+// pngKept lists the chunks that survive stripping (SPEC allowlist, plus the
+// PNG third-edition colour chunks cICP, mDCV and cLLI, which hold only colour
+// space data and without which an HDR image renders wrongly).
+var pngKept = map[string]bool{
+	"IHDR": true, "PLTE": true, "IDAT": true, "IEND": true,
+	"tRNS": true, "gAMA": true, "cHRM": true, "sRGB": true, "iCCP": true,
+	"sBIT": true, "pHYs": true,
+	"acTL": true, "fcTL": true, "fdAT": true,
+	"cICP": true, "mDCV": true, "cLLI": true,
+}
+
+// maxPNGChunk bounds the length field (PNG §5.3: at most 2^31-1).
+const maxPNGChunk = 1<<31 - 1
+
+// maxMetaChunk bounds how much of a metadata chunk veil reads into memory
+// (eXIf for the orientation, text chunks for scan); larger ones are skipped.
+const maxMetaChunk = 4 << 20
+
+type pngReader struct {
+	br  *bufio.Reader
+	off int64
+	buf []byte
+}
+
+func (p *pngReader) errorf(format string, args ...any) error {
+	return &FormatError{Format: PNG, Offset: p.off, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *pngReader) full(b []byte) error {
+	n, err := io.ReadFull(p.br, b)
+	p.off += int64(n)
+	return formatErr(PNG, p.off, err)
+}
+
+func (p *pngReader) signature() error {
+	var b [8]byte
+	if err := p.full(b[:]); err != nil {
+		return err
+	}
+	if string(b[:]) != pngSignature {
+		return p.errorf("missing PNG signature")
+	}
+	return nil
+}
+
+// header reads a chunk's length and type (PNG §5.3).
+func (p *pngReader) header() (typ string, length int64, raw [8]byte, err error) {
+	if err = p.full(raw[:]); err != nil {
+		return
+	}
+	length = int64(binary.BigEndian.Uint32(raw[:4]))
+	typ = string(raw[4:8])
+	if length > maxPNGChunk {
+		return "", 0, raw, p.errorf("chunk %q has invalid length %d", typ, length)
+	}
+	for _, c := range raw[4:8] {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return "", 0, raw, p.errorf("invalid chunk type %q", raw[4:8])
+		}
+	}
+	return typ, length, raw, nil
+}
+
+// data reads a whole chunk's data and CRC into memory (only for chunks
+// bounded by maxMetaChunk) and checks the CRC.
+func (p *pngReader) data(raw [8]byte, n int64) ([]byte, error) {
+	if int64(cap(p.buf)) < n+4 {
+		p.buf = make([]byte, n+4)
+	}
+	b := p.buf[:n+4]
+	if err := p.full(b); err != nil {
+		return nil, err
+	}
+	crc := crc32.NewIEEE()
+	crc.Write(raw[4:8])
+	crc.Write(b[:n])
+	if crc.Sum32() != binary.BigEndian.Uint32(b[n:]) {
+		return nil, p.errorf("chunk %q has a bad CRC (damaged file)", raw[4:8])
+	}
+	return b[:n], nil
+}
+
+// copyChunk streams a chunk's data and CRC to w (nil discards), checking the
+// CRC on the way.
+func (p *pngReader) copyChunk(w io.Writer, raw [8]byte, n int64) error {
+	crc := crc32.NewIEEE()
+	crc.Write(raw[4:8])
+	var dst io.Writer = crc
+	if w != nil {
+		dst = io.MultiWriter(w, crc)
+	}
+	got, err := io.CopyN(dst, p.br, n)
+	p.off += got
+	if err != nil {
+		return formatErr(PNG, p.off, err)
+	}
+	var c [4]byte
+	if err := p.full(c[:]); err != nil {
+		return err
+	}
+	if crc.Sum32() != binary.BigEndian.Uint32(c[:]) {
+		return p.errorf("chunk %q has a bad CRC (damaged file)", raw[4:8])
+	}
+	if w != nil {
+		_, err = w.Write(c[:])
+	}
+	return err
+}
+
+func writePNGChunk(w io.Writer, typ string, data []byte) error {
+	b := make([]byte, 8, 12+len(data))
+	binary.BigEndian.PutUint32(b, uint32(len(data)))
+	copy(b[4:], typ)
+	b = append(b, data...)
+	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[4:]))
+	_, err := w.Write(b)
+	return err
+}
+
+// stripPNG copies r to w keeping only the allowlisted chunks, each copied
+// byte for byte with its original CRC.
+func stripPNG(w io.Writer, r io.Reader, res *Result) error {
+	p := &pngReader{br: bufio.NewReaderSize(r, 64<<10)}
+	if err := p.signature(); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, pngSignature); err != nil {
+		return err
+	}
+	first, exifDone := true, false
+	for {
+		typ, n, raw, err := p.header()
+		if err != nil {
+			return err
+		}
+		if first && typ != "IHDR" {
+			return p.errorf("first chunk is %q, not IHDR", typ)
+		}
+		switch {
+		case typ == "IHDR":
+			if !first || n != 13 {
+				return p.errorf("misplaced or malformed IHDR")
+			}
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			res.Width = int(binary.BigEndian.Uint32(d[0:4]))
+			res.Height = int(binary.BigEndian.Uint32(d[4:8]))
+			if err := writePNGChunk(w, typ, d); err != nil {
+				return err
+			}
+		case pngKept[typ]:
+			if _, err := w.Write(raw[:]); err != nil {
+				return err
+			}
+			if err := p.copyChunk(w, raw, n); err != nil {
+				return err
+			}
+		case typ == "eXIf" && !exifDone && n <= maxMetaChunk:
+			exifDone = true
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			res.Dropped = append(res.Dropped, "eXIf")
+			if res.Orientation = exifOrientation(d); res.Orientation != 1 {
+				if err := writePNGChunk(w, "eXIf", minimalTIFF(res.Orientation)); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := p.copyChunk(nil, raw, n); err != nil {
+				return err
+			}
+			res.Dropped = append(res.Dropped, typ)
+		}
+		first = false
+		if typ == "IEND" {
+			n, err := io.Copy(io.Discard, p.br)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				res.Dropped = append(res.Dropped, fmt.Sprintf("%d bytes after IEND", n))
+			}
+			return nil
+		}
+	}
+}
+
+// checkPNG re-parses a stripped PNG and fails if it holds a chunk outside
+// the allowlist, a bad CRC, or anything after IEND.
+func checkPNG(r io.Reader) error {
+	p := &pngReader{br: bufio.NewReaderSize(r, 64<<10)}
+	if err := p.signature(); err != nil {
+		return err
+	}
+	first, idat, exifs := true, false, 0
+	for {
+		typ, n, raw, err := p.header()
+		if err != nil {
+			return err
+		}
+		if first != (typ == "IHDR") {
+			return p.errorf("IHDR is not the first chunk")
+		}
+		first = false
+		switch {
+		case typ == "eXIf":
+			exifs++
+			if n > maxMetaChunk {
+				return p.errorf("oversized eXIf")
+			}
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			if exifs > 1 || !isMinimalTIFF(d) {
+				return p.errorf("eXIf chunk holds more than the orientation")
+			}
+		case pngKept[typ]:
+			idat = idat || typ == "IDAT"
+			if err := p.copyChunk(nil, raw, n); err != nil {
+				return err
+			}
+		default:
+			return p.errorf("chunk %q left in output", typ)
+		}
+		if typ == "IEND" {
+			if !idat {
+				return p.errorf("no image data")
+			}
+			if n, _ := io.Copy(io.Discard, p.br); n > 0 {
+				return p.errorf("%d bytes after IEND", n)
+			}
+			return nil
+		}
+	}
+}

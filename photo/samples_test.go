@@ -1,0 +1,170 @@
+package photo
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// moduleDir returns the directory of a module in the module cache, as the go
+// command resolves it for this module's go.mod.
+func moduleDir(t testing.TB, path string) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-json", path).Output()
+	if err != nil {
+		t.Fatalf("go list -m %s: %v", path, err)
+	}
+	var m struct{ Dir string }
+	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
+		// The module may not be downloaded yet on a fresh machine.
+		if out, err = exec.Command("go", "mod", "download", "-json", path).Output(); err == nil {
+			json.Unmarshal(out, &m)
+		}
+	}
+	if m.Dir == "" {
+		t.Fatalf("module %s not found in the module cache", path)
+	}
+	return m.Dir
+}
+
+func goroot(t testing.TB) string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// sample is one real test photo.
+type sample struct {
+	name string
+	data []byte
+}
+
+var (
+	samplesOnce sync.Once
+	samplesList []sample
+	truncated   []sample
+)
+
+// samples returns the real photos the tests run on: the camera JPEGs that
+// ship with goexif (GPS, maker notes, thumbnails, orientation 1-8), the JPEG
+// and PNG test images of the standard library, the WebP and PNG test images
+// of golang.org/x/image, and veil's own fixtures in testdata/.
+//
+// Most goexif camera samples hold only the metadata part of the original
+// file (the image data was cut off to keep the module small). Those are
+// returned in truncated (a truncated file must be refused) and, grafted onto
+// a real image body so that they decode, in the main list: their metadata is
+// exactly what the camera wrote.
+func samples(t testing.TB) []sample {
+	samplesOnce.Do(func() {
+		gx := moduleDir(t, "github.com/rwcarlsen/goexif")
+		xi := moduleDir(t, "golang.org/x/image")
+		var files []string
+		for _, pat := range []string{
+			filepath.Join(gx, "exif", "*.jpg"),
+			filepath.Join(gx, "exif", "samples", "*.jpg"),
+			filepath.Join(goroot(t), "src", "image", "testdata", "*.jpeg"),
+			filepath.Join(goroot(t), "src", "image", "testdata", "*.png"),
+			filepath.Join(xi, "testdata", "*.webp"),
+			filepath.Join(xi, "testdata", "*.png"),
+			filepath.Join("testdata", "*.jpg"),
+			filepath.Join("testdata", "*.png"),
+			filepath.Join("testdata", "*.webp"),
+		} {
+			m, _ := filepath.Glob(pat)
+			files = append(files, m...)
+		}
+		sort.Strings(files)
+		body := jpegBody(t, filepath.Join(goroot(t), "src", "image", "testdata", "video-001.jpeg"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f)
+			if strings.HasPrefix(f, gx) && bytes.HasPrefix(b, []byte{0xFF, 0xD8}) && !bytes.HasSuffix(bytes.TrimRight(b, "\x00"), []byte{0xFF, 0xD9}) {
+				if meta := jpegMetadata(b); meta != nil {
+					truncated = append(truncated, sample{name, b})
+					g := append(append([]byte{0xFF, 0xD8}, meta...), body...)
+					samplesList = append(samplesList, sample{name + "+body", g})
+					continue
+				}
+			}
+			samplesList = append(samplesList, sample{name, b})
+		}
+	})
+	if len(samplesList) < 100 {
+		t.Fatalf("only %d samples found", len(samplesList))
+	}
+	return samplesList
+}
+
+// jpegMetadata returns the complete APPn and COM segments at the start of a
+// JPEG, stopping at the first segment that is cut off or is not metadata.
+func jpegMetadata(b []byte) []byte {
+	var out []byte
+	for i := 2; i+4 <= len(b) && b[i] == 0xFF; {
+		m := b[i+1]
+		l := int(binary.BigEndian.Uint16(b[i+2:]))
+		if !(isAPP(m) || m == mCOM) || i+2+l > len(b) {
+			break
+		}
+		out = append(out, b[i:i+2+l]...)
+		i += 2 + l
+	}
+	return out
+}
+
+// jpegBody returns a JPEG without its SOI and metadata segments: the tables,
+// frame, scans and EOI that a grafted sample needs to decode.
+func jpegBody(t testing.TB, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b[2+len(jpegMetadata(b)):]
+}
+
+// exiftoolAllowed lists what exiftool may still report in a stripped file:
+// file-system facts, image geometry, colour, JFIF density, the Adobe colour
+// transform and the Orientation tag. Anything else is a leak.
+func exiftoolAllowed(key string) bool {
+	group, tag, _ := strings.Cut(key, ":")
+	switch {
+	case key == "SourceFile":
+		return true
+	case group == "System", group == "File" && tag != "Comment", group == "ExifTool" && tag != "Warning":
+		return true
+	case strings.HasPrefix(group, "ICC"), group == "Adobe", group == "PNG-pHYs":
+		return true
+	case group == "IFD0":
+		return tag == "Orientation"
+	case group == "JFIF":
+		return tag == "JFIFVersion" || tag == "ResolutionUnit" || tag == "XResolution" || tag == "YResolution"
+	case group == "Composite":
+		return tag == "ImageSize" || tag == "Megapixels"
+	case group == "PNG":
+		switch tag {
+		case "ImageWidth", "ImageHeight", "BitDepth", "ColorType", "Compression", "Filter", "Interlace",
+			"Gamma", "SRGBRendering", "Palette", "Transparency", "SignificantBits", "AnimationFrames", "AnimationPlays",
+			"WhitePointX", "WhitePointY", "RedX", "RedY", "GreenX", "GreenY", "BlueX", "BlueY", "ProfileName":
+			return true
+		}
+	case group == "RIFF":
+		switch tag {
+		case "ImageWidth", "ImageHeight", "HorizontalScale", "VerticalScale", "VP8Version", "WebP_Flags",
+			"AlphaCompression", "AlphaFiltering", "AlphaPreprocessing", "BackgroundColor", "AnimationLoopCount":
+			return true
+		}
+	}
+	return false
+}

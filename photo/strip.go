@@ -1,0 +1,112 @@
+package photo
+
+import (
+	"bufio"
+	"errors"
+	"io"
+)
+
+// Result describes a stripped photo.
+type Result struct {
+	Format        Format
+	Width, Height int      // as stored, before orientation is applied
+	Orientation   int      // Exif orientation 1-8 kept in the output (1 when none)
+	Dropped       []string // what was removed, by kind, in file order
+	Extraneous    int64    // junk bytes between JPEG segments, skipped as decoders do
+	BytesIn       int64
+	BytesOut      int64
+}
+
+// Strip writes to w a copy of the photo in r (size bytes long) that keeps the
+// image data byte for byte and drops every piece of metadata outside the
+// allowlist of SPEC: for JPEG, the scan data, tables, JFIF, ICC profile and
+// Adobe segments; for PNG, the critical, colour and animation chunks; for
+// WebP, the image, alpha, animation and ICC chunks. A rotated photo keeps its
+// Orientation in a new minimal Exif block that holds nothing else.
+//
+// While it writes, Strip re-parses its own output; if the output does not
+// parse or still holds something that must be dropped, the error matches
+// ErrSelfCheck. On any error, what was written to w must be discarded.
+//
+// Memory use does not grow with the file: at most one JPEG segment or PNG
+// metadata chunk is held at a time.
+func Strip(w io.Writer, r io.ReaderAt, size int64) (*Result, error) {
+	f, err := sniffAt(r, size)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Format: f, Orientation: 1, BytesIn: size}
+
+	// The self-check runs concurrently on exactly the bytes written to w.
+	pr, pw := io.Pipe()
+	checked := make(chan error, 1)
+	go func() {
+		err := check(f, pr)
+		if err != nil {
+			err = &selfCheckError{err: err}
+		}
+		pr.CloseWithError(err)
+		checked <- err
+	}()
+	cw := &countWriter{w: w}
+	bw := bufio.NewWriterSize(io.MultiWriter(cw, pw), 64<<10)
+
+	in := io.NewSectionReader(r, 0, size)
+	switch f {
+	case JPEG:
+		err = stripJPEG(bw, in, res)
+	case PNG:
+		err = stripPNG(bw, in, res)
+	case WebP:
+		err = stripWebP(bw, r, size, res)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		// If the self-check failed first, err is its error, handed back
+		// through the pipe; otherwise the checker stops on the closed pipe.
+		pw.CloseWithError(err)
+		<-checked
+		return nil, err
+	}
+	pw.Close()
+	if err := <-checked; err != nil {
+		return nil, err
+	}
+	res.BytesOut = cw.n
+	return res, nil
+}
+
+// check re-parses a stripped stream of format f.
+func check(f Format, r io.Reader) error {
+	switch f {
+	case JPEG:
+		return checkJPEG(r)
+	case PNG:
+		return checkPNG(r)
+	case WebP:
+		return checkWebP(r)
+	}
+	return &UnsupportedError{Format: f}
+}
+
+// sniffAt reads the head of r and recognises its format.
+func sniffAt(r io.ReaderAt, size int64) (Format, error) {
+	head := make([]byte, min(size, SniffLen))
+	if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+		return Unknown, err
+	}
+	return Sniff(head)
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
