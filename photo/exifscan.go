@@ -100,6 +100,10 @@ func scanExif(data []byte, source string, rep *Report) {
 			return
 		}
 		visited[off] = true
+		if !ifdSane(data, off, bo) {
+			rep.add(CatOther, source, kind+" (malformed)", "")
+			return
+		}
 		r := bytes.NewReader(data)
 		r.Seek(int64(off), 0)
 		dir, next, err := tiff.DecodeDir(r, bo)
@@ -148,6 +152,40 @@ func scanExif(data []byte, source string, rep *Report) {
 	if other > 0 {
 		rep.add(CatOther, source, "camera settings and other tags", fmt.Sprintf("%d tags", other))
 	}
+}
+
+// tiffTypeSize is the size of one value of each TIFF field type (TIFF 6.0 §2).
+var tiffTypeSize = [...]uint64{1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+
+// ifdSane checks an IFD before goexif decodes it: every entry must lie within
+// data, and so must every value. goexif sizes its value slices from the count
+// field before checking it against the data (a count of 2^31 SHORTs
+// overflows its length check and allocates 16 GB), so this must run first.
+func ifdSane(data []byte, off uint32, bo binary.ByteOrder) bool {
+	size := uint64(len(data))
+	if uint64(off)+2 > size {
+		return false
+	}
+	n := uint64(bo.Uint16(data[off:]))
+	if uint64(off)+2+12*n+4 > size {
+		return false
+	}
+	for i := uint64(0); i < n; i++ {
+		e := uint64(off) + 2 + 12*i
+		typ := uint64(bo.Uint16(data[e+2:]))
+		count := uint64(bo.Uint32(data[e+4:]))
+		if typ == 0 || typ >= uint64(len(tiffTypeSize)) {
+			return false
+		}
+		l := tiffTypeSize[typ] * count
+		if l > size {
+			return false
+		}
+		if l > 4 && uint64(bo.Uint32(data[e+8:]))+l > size {
+			return false
+		}
+	}
+	return true
 }
 
 var gpsNames = map[uint16]string{

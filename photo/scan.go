@@ -201,6 +201,7 @@ func scanPNG(r io.Reader, rep *Report) error {
 	if err := p.signature(); err != nil {
 		return err
 	}
+	exifSeen := false
 	for {
 		typ, n, raw, err := p.header()
 		if err != nil {
@@ -224,7 +225,10 @@ func scanPNG(r io.Reader, rep *Report) error {
 				return err
 			}
 			if typ == "eXIf" {
-				rep.Orientation = exifOrientation(d)
+				if !exifSeen {
+					rep.Orientation = exifOrientation(d)
+				}
+				exifSeen = true
 				if !isMinimalTIFF(d) {
 					scanExif(d, "PNG eXIf", rep)
 				}
@@ -296,6 +300,7 @@ func scanWebP(r io.ReaderAt, size int64, rep *Report) error {
 	if err != nil {
 		return err
 	}
+	exifSeen := false
 	for _, c := range chunks {
 		if rep.Width == 0 && (c.fourcc == "VP8X" || c.fourcc == "VP8 " || c.fourcc == "VP8L") {
 			p, err := readChunk(r, webpChunk{off: c.off, size: min(c.size, 10)})
@@ -314,7 +319,11 @@ func scanWebP(r io.ReaderAt, size int64, rep *Report) error {
 				return err
 			}
 			tiff := webpTIFF(p)
-			rep.Orientation = exifOrientation(tiff)
+			if !exifSeen && chunks[0].fourcc == "VP8X" {
+				// Strip keeps the orientation only where VP8X can flag it.
+				rep.Orientation = exifOrientation(tiff)
+			}
+			exifSeen = true
 			if !isMinimalTIFF(tiff) {
 				scanExif(tiff, "EXIF", rep)
 			}

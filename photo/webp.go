@@ -120,7 +120,7 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 	}
 	hasVP8X := chunks[0].fourcc == "VP8X"
 	var exif []byte // the minimal EXIF chunk payload, if the photo is rotated
-	hasICC, hasImage := false, false
+	hasICC, hasImage, exifSeen := false, false, false
 	total := int64(4) // "WEBP"
 	for i, c := range chunks {
 		switch {
@@ -128,7 +128,8 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 			if i != 0 || c.size < 10 {
 				return webpErr(c.off, "misplaced or malformed VP8X chunk")
 			}
-		case c.fourcc == "EXIF" && hasVP8X && exif == nil && c.size <= maxMetaChunk:
+		case c.fourcc == "EXIF" && hasVP8X && !exifSeen && c.size <= maxMetaChunk:
+			exifSeen = true
 			p, err := readChunk(r, c)
 			if err != nil {
 				return err
