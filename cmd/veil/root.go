@@ -37,6 +37,8 @@ not de-identified data in the Safe Harbor sense.`,
 	})
 	root.AddCommand(
 		newVersionCommand(),
+		newScanCommand(),
+		newStripCommand(),
 	)
 	return root
 }

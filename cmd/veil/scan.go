@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/photo"
+)
+
+// ScanOptions are the flags of veil scan.
+type ScanOptions struct {
+	JSON   bool
+	Values bool
+}
+
+func newScanCommand() *cobra.Command {
+	var opts ScanOptions
+	c := &cobra.Command{
+		Use:   "scan [--json] PATH...",
+		Short: "List the identifying metadata each photo carries (read-only)",
+		Long: `scan reads photos and lists, by category, the metadata in them that can
+identify a patient, a place, a time or a device:
+
+  gps        location (EXIF GPS, XMP location)
+  dates      capture and edit times
+  device     make, model, serial numbers, lens, software
+  text       people and free text: artist, owner, copyright, comments,
+             XMP, IPTC, PNG text chunks
+  thumbnail  embedded thumbnails and preview images (EXIF IFD1, MPF, JFIF)
+  makernote  vendor-private blocks
+  trailer    bytes after the end of the image (e.g. motion-photo video)
+  other      other metadata that strip also removes
+
+Directories are walked recursively; hidden files are skipped. Values are
+not printed unless --values is given, so that scanning a folder does not copy
+patient names into a terminal log. scan never changes a file.`,
+		Example: `  veil scan IMG_0001.jpg
+  veil scan --values ~/inbox
+  veil scan --json photos/ | jq 'select(.findings | length > 0) | .path'`,
+		Args: argsRange(1, -1, "a photo or folder to scan"),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runScan(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	c.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object per file")
+	c.Flags().BoolVar(&opts.Values, "values", false, "also print the values found (may show patient data)")
+	return c
+}
+
+type scanResult struct {
+	Path        string          `json:"path"`
+	Format      string          `json:"format,omitempty"`
+	Width       int             `json:"width,omitempty"`
+	Height      int             `json:"height,omitempty"`
+	Orientation int             `json:"orientation,omitempty"`
+	Findings    []photo.Finding `json:"findings"`
+	Error       string          `json:"error,omitempty"`
+}
+
+func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stderr io.Writer) error {
+	files := make(chan inputFile, 16)
+	walkErr := make(chan error, 1)
+	go func() { walkErr <- walkInputs(ctx, args, "", files) }()
+	enc := json.NewEncoder(stdout)
+	total, withMeta, refused := 0, 0, 0
+	for in := range files {
+		total++
+		r := scanOne(in, opts.Values)
+		if r.Error != "" {
+			refused++
+			if !opts.JSON {
+				fmt.Fprintf(stderr, "veil: %s\n", oneLine(r.Path+": "+r.Error))
+				continue
+			}
+		}
+		if len(r.Findings) > 0 {
+			withMeta++
+		}
+		if opts.JSON {
+			if r.Findings == nil {
+				r.Findings = []photo.Finding{}
+			}
+			enc.Encode(r)
+			continue
+		}
+		printScan(stdout, r)
+	}
+	if err := <-walkErr; err != nil {
+		return err
+	}
+	if !opts.JSON {
+		fmt.Fprintf(stdout, "scanned %d files: %d carry identifying metadata, %d clean, %d unreadable\n",
+			total, withMeta, total-withMeta-refused, refused)
+	}
+	if refused > 0 {
+		return partialError{refused: refused, verb: "unreadable"}
+	}
+	return nil
+}
+
+func scanOne(in inputFile, values bool) scanResult {
+	r := scanResult{Path: in.path}
+	if in.err != nil {
+		r.Error = explain(in.err)
+		return r
+	}
+	f, size, err := openPhoto(in.path)
+	if err != nil {
+		r.Error = explain(err)
+		return r
+	}
+	defer f.Close()
+	rep, err := photo.Scan(f, size)
+	if err != nil {
+		r.Error = explain(err)
+		return r
+	}
+	r.Format, r.Width, r.Height, r.Orientation = rep.Format.String(), rep.Width, rep.Height, rep.Orientation
+	r.Findings = rep.Findings
+	if !values {
+		for i := range r.Findings {
+			r.Findings[i].Value = ""
+		}
+	}
+	return r
+}
+
+func printScan(w io.Writer, r scanResult) {
+	state := "clean"
+	if len(r.Findings) > 0 {
+		state = fmt.Sprintf("%d findings", len(r.Findings))
+	}
+	fmt.Fprintf(w, "%s: %s %dx%d, orientation %d, %s\n", r.Path, r.Format, r.Width, r.Height, r.Orientation, state)
+	for _, cat := range photo.Categories {
+		for _, f := range r.Findings {
+			if f.Category != cat {
+				continue
+			}
+			line := fmt.Sprintf("  %-10s %-13s %s", f.Category, f.Source, f.Name)
+			if f.Value != "" {
+				line += " = " + f.Value
+			}
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/photo"
+)
+
+// StripOptions are the flags of veil strip.
+type StripOptions struct {
+	OutDir  string
+	Workers int
+	Force   bool
+	JSON    bool
+	Quiet   bool
+}
+
+func newStripCommand() *cobra.Command {
+	var opts StripOptions
+	c := &cobra.Command{
+		Use:   "strip -o OUTDIR PATH...",
+		Short: "Write stripped copies of photos (no vault, no codes)",
+		Long: `strip writes a copy of each photo with its identifying metadata removed:
+EXIF (GPS, dates, device serials, maker notes, thumbnails), XMP, IPTC,
+comments, text chunks and anything after the end of the image. The image data
+is copied byte for byte, never re-encoded; the orientation and colour profile
+are kept.
+
+Directories are walked recursively (hidden files skipped) and the copies keep
+their relative names under OUTDIR. Inputs are never modified or overwritten;
+an existing output is refused unless --force is given. Each copy is written to
+a temporary file, checked by re-parsing, and only then renamed into place.
+
+strip does not touch a vault and assigns no codes: it is for one-off use and
+pipelines. For the coded, logged workflow use 'veil ingest'.
+
+Files that cannot be stripped (damaged, unsupported format such as HEIC) are
+listed with the reason and veil exits with status 4.`,
+		Example: `  veil strip -o clean/ IMG_0001.jpg IMG_0002.png
+  veil strip -o /srv/release/batch7 --workers 4 ~/inbox/batch7
+  veil strip -o out/ --json photos/ | jq -r 'select(.event=="refused") | .path'`,
+		Args: argsRange(1, -1, "a photo or folder to strip"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if opts.OutDir == "" {
+				return usageError{err: errors.New("strip: -o OUTDIR is required"), cmd: c.CommandPath()}
+			}
+			if opts.Workers < 1 {
+				return usageError{err: errors.New("strip: --workers must be at least 1"), cmd: c.CommandPath()}
+			}
+			return runStrip(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&opts.OutDir, "out", "o", "", "folder to write the stripped copies to (created if missing)")
+	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files stripped in parallel")
+	f.BoolVar(&opts.Force, "force", false, "replace existing files in OUTDIR")
+	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per file and a summary object, no progress")
+	f.BoolVar(&opts.Quiet, "quiet", false, "print only refusals and the summary")
+	return c
+}
+
+// stripEvent is what --json prints for each file and at the end.
+type stripEvent struct {
+	Event       string   `json:"event"` // stripped, refused, summary
+	Path        string   `json:"path,omitempty"`
+	Out         string   `json:"out,omitempty"`
+	Format      string   `json:"format,omitempty"`
+	Width       int      `json:"width,omitempty"`
+	Height      int      `json:"height,omitempty"`
+	Orientation int      `json:"orientation,omitempty"`
+	Dropped     []string `json:"dropped,omitempty"`
+	BytesIn     int64    `json:"bytes_in,omitempty"`
+	BytesOut    int64    `json:"bytes_out,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+	Stripped    int      `json:"stripped,omitempty"`
+	Refused     int      `json:"refused,omitempty"`
+	Seconds     float64  `json:"seconds,omitempty"`
+}
+
+func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, stderr io.Writer) error {
+	start := time.Now()
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return fmt.Errorf("%s: cannot create output folder: %v", opts.OutDir, pathError(err))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	files := make(chan inputFile, 64)
+	results := make(chan stripEvent, 64)
+	walkErr := make(chan error, 1)
+	go func() { walkErr <- walkInputs(ctx, args, opts.OutDir, files) }()
+
+	var wg sync.WaitGroup
+	for range opts.Workers {
+		wg.Go(func() {
+			for in := range files {
+				results <- stripOne(in, opts)
+			}
+		})
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	prog := newProgress(opts.Quiet, opts.JSON)
+	enc := json.NewEncoder(stdout)
+	sum := stripEvent{Event: "summary"}
+	var fatal error
+	for ev := range results {
+		switch ev.Event {
+		case "stripped":
+			sum.Stripped++
+			sum.BytesIn += ev.BytesIn
+			sum.BytesOut += ev.BytesOut
+			prog.add(ev.BytesIn)
+		case "refused":
+			sum.Refused++
+			prog.add(0)
+		}
+		switch {
+		case opts.JSON:
+			enc.Encode(ev)
+		case ev.Event == "refused":
+			prog.println(stderr, "veil: "+oneLine(ev.Path+": "+ev.Reason))
+		case !opts.Quiet && !prog.on:
+			prog.println(stdout, fmt.Sprintf("%s -> %s", ev.Path, ev.Out))
+		}
+		if errors.Is(ctx.Err(), context.Canceled) && fatal == nil {
+			fatal = ctx.Err()
+		}
+	}
+	prog.done()
+	if err := <-walkErr; err != nil && !errors.Is(err, context.Canceled) {
+		fatal = err
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	if opts.JSON {
+		enc.Encode(sum)
+	} else {
+		fmt.Fprintf(stdout, "stripped %d files (%s -> %s), refused %d, %.1f s\n",
+			sum.Stripped, humanBytes(sum.BytesIn), humanBytes(sum.BytesOut), sum.Refused, sum.Seconds)
+	}
+	if fatal != nil {
+		return fatal
+	}
+	if sum.Refused > 0 {
+		return partialError{refused: sum.Refused, verb: "refused"}
+	}
+	return nil
+}
+
+// stripOne strips one file into OUTDIR under its relative name.
+func stripOne(in inputFile, opts StripOptions) stripEvent {
+	refuse := func(err error) stripEvent {
+		return stripEvent{Event: "refused", Path: in.path, Reason: explain(err)}
+	}
+	if in.err != nil {
+		return refuse(in.err)
+	}
+	src, size, err := openPhoto(in.path)
+	if err != nil {
+		return refuse(err)
+	}
+	defer src.Close()
+	target := filepath.Join(opts.OutDir, in.rel)
+	if fi, err := os.Stat(target); err == nil {
+		if sfi, err := src.Stat(); err == nil && os.SameFile(fi, sfi) {
+			return refuse(errors.New("output would overwrite the input (choose another -o folder)"))
+		}
+		if !opts.Force {
+			return refuse(fmt.Errorf("%s already exists (use --force to replace it)", target))
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return refuse(pathError(err))
+	}
+	out, err := atomicfile.Create(target, 0o644)
+	if err != nil {
+		return refuse(fmt.Errorf("cannot write to %s: %v", filepath.Dir(target), pathError(err)))
+	}
+	defer out.Abort()
+	res, err := photo.Strip(out, src, size)
+	if err != nil {
+		return refuse(err)
+	}
+	if err := out.Commit(!opts.Force); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return refuse(fmt.Errorf("%s already exists (use --force to replace it)", target))
+		}
+		return refuse(fmt.Errorf("cannot write %s: %v", target, pathError(err)))
+	}
+	return stripEvent{
+		Event: "stripped", Path: in.path, Out: target, Format: res.Format.String(),
+		Width: res.Width, Height: res.Height, Orientation: res.Orientation, Dropped: res.Dropped,
+		BytesIn: res.BytesIn, BytesOut: res.BytesOut,
+	}
+}
