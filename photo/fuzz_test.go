@@ -17,7 +17,7 @@ func fuzzSeeds(f *testing.F, format Format) {
 			f.Add(s.data)
 		}
 	}
-	fixtures, _ := filepath.Glob(filepath.Join("testdata", "*"))
+	fixtures, _ := filepath.Glob(filepath.Join("..", "testdata", "photos", "*"))
 	for _, p := range fixtures {
 		if b, err := os.ReadFile(p); err == nil && bytes.HasPrefix(b, magic(format)) {
 			f.Add(b)

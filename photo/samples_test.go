@@ -76,9 +76,9 @@ func samples(t testing.TB) []sample {
 			filepath.Join(goroot(t), "src", "image", "testdata", "*.png"),
 			filepath.Join(xi, "testdata", "*.webp"),
 			filepath.Join(xi, "testdata", "*.png"),
-			filepath.Join("testdata", "*.jpg"),
-			filepath.Join("testdata", "*.png"),
-			filepath.Join("testdata", "*.webp"),
+			filepath.Join("..", "testdata", "photos", "*.jpg"),
+			filepath.Join("..", "testdata", "photos", "*.png"),
+			filepath.Join("..", "testdata", "photos", "*.webp"),
 		} {
 			m, _ := filepath.Glob(pat)
 			files = append(files, m...)

@@ -106,7 +106,7 @@ func TestStripSamples(t *testing.T) {
 // TestExiftoolCheckCanFail runs the exiftool cross-check on the unstripped
 // fixtures: it must flag them, or check (b) proves nothing.
 func TestExiftoolCheckCanFail(t *testing.T) {
-	if n := exiftoolLeaks(t, "testdata", false); n < 20 {
+	if n := exiftoolLeaks(t, filepath.Join("..", "testdata", "photos"), false); n < 20 {
 		t.Errorf("exiftool flags only %d tags in the unstripped fixtures", n)
 	}
 }
@@ -163,7 +163,7 @@ func TestStripFixtures(t *testing.T) {
 		{"rose-exif.webp", 6, []Category{CatGPS, CatDevice, CatText, CatTrailer}, []string{"EXIF", "XMP "}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			b, err := os.ReadFile(filepath.Join("..", "testdata", "photos", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -346,7 +346,7 @@ func TestSniff(t *testing.T) {
 		t.Errorf("Sniff(empty) = %v, want ErrEmpty", err)
 	}
 	// A PNG named .jpg is a PNG: the name is never consulted.
-	b, _ := os.ReadFile(filepath.Join("testdata", "clinic.png"))
+	b, _ := os.ReadFile(filepath.Join("..", "testdata", "photos", "clinic.png"))
 	if _, res, err := strip(t, b); err != nil || res.Format != PNG {
 		t.Errorf("PNG bytes: %v %v", res, err)
 	}

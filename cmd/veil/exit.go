@@ -78,7 +78,8 @@ func isCobraUsage(err error) bool {
 // prints the chain of wrapped errors, which is what a bug report needs.
 func reportError(w io.Writer, err error, debug bool) {
 	msg := err.Error()
-	if isCobraUsage(err) {
+	var ue usageError
+	if isCobraUsage(err) && !errors.As(err, &ue) {
 		msg += " (see 'veil --help')"
 	}
 	fmt.Fprintf(w, "veil: %s\n", oneLine(msg))
