@@ -102,16 +102,8 @@ func (v *Vault) Put(ctx context.Context, r io.Reader) (ref BlobRef, err error) {
 	if err := f.Chmod(0o640); err != nil {
 		return BlobRef{}, fmt.Errorf("vault: put: %w", err)
 	}
-	cipher := &hashWriter{w: f, h: sha256.New()}
-	w, err := age.Encrypt(cipher, v.recipients...)
+	ref, err = v.encrypt(ctx, f, r)
 	if err != nil {
-		return BlobRef{}, fmt.Errorf("vault: put: %w", err)
-	}
-	plain := &hashReader{r: r, h: sha256.New(), ctx: ctx}
-	if _, err := io.CopyBuffer(w, plain, make([]byte, 256<<10)); err != nil {
-		return BlobRef{}, fmt.Errorf("vault: put: %w", err)
-	}
-	if err := w.Close(); err != nil {
 		return BlobRef{}, fmt.Errorf("vault: put: %w", err)
 	}
 	if !v.noSync {
@@ -122,12 +114,6 @@ func (v *Vault) Put(ctx context.Context, r io.Reader) (ref BlobRef, err error) {
 	if err := f.Close(); err != nil {
 		return BlobRef{}, fmt.Errorf("vault: put: %w", err)
 	}
-	ref = BlobRef{
-		Hash:        hex.EncodeToString(cipher.h.Sum(nil)),
-		Size:        cipher.n,
-		PlainSHA256: hex.EncodeToString(plain.h.Sum(nil)),
-		PlainSize:   plain.n,
-	}
 	if err := ctx.Err(); err != nil {
 		return BlobRef{}, fmt.Errorf("vault: put: %w", err)
 	}
@@ -135,6 +121,29 @@ func (v *Vault) Put(ctx context.Context, r io.Reader) (ref BlobRef, err error) {
 		return BlobRef{}, fmt.Errorf("vault: put: %w", err)
 	}
 	return ref, nil
+}
+
+// encrypt streams the plaintext from r through age to dst, hashing both
+// sides on the way. It is Put without the file system.
+func (v *Vault) encrypt(ctx context.Context, dst io.Writer, r io.Reader) (BlobRef, error) {
+	cipher := &hashWriter{w: dst, h: sha256.New()}
+	w, err := age.Encrypt(cipher, v.recipients...)
+	if err != nil {
+		return BlobRef{}, err
+	}
+	plain := &hashReader{r: r, h: sha256.New(), ctx: ctx}
+	if _, err := io.CopyBuffer(w, plain, make([]byte, 256<<10)); err != nil {
+		return BlobRef{}, err
+	}
+	if err := w.Close(); err != nil {
+		return BlobRef{}, err
+	}
+	return BlobRef{
+		Hash:        hex.EncodeToString(cipher.h.Sum(nil)),
+		Size:        cipher.n,
+		PlainSHA256: hex.EncodeToString(plain.h.Sum(nil)),
+		PlainSize:   plain.n,
+	}, nil
 }
 
 // commitTemp moves the finished temp file tmp to the name of blob hash and

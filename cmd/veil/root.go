@@ -37,6 +37,7 @@ not de-identified data in the Safe Harbor sense.`,
 	})
 	root.AddCommand(
 		newVersionCommand(),
+		newInitCommand(),
 		newScanCommand(),
 		newStripCommand(),
 	)

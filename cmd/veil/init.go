@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/vault"
+)
+
+// InitOptions are the flags of 'veil init'.
+type InitOptions struct {
+	Vault          string
+	CustodianOut   string
+	PassphraseFile string
+	Recipients     []string
+}
+
+// minPassphraseLen is the shortest custodian passphrase accepted: it is all
+// that stands between a stolen custodian file and every original photo.
+const minPassphraseLen = 10
+
+func newInitCommand() *cobra.Command {
+	var opts InitOptions
+	c := &cobra.Command{
+		Use:   "init --vault DIR --custodian-out FILE",
+		Short: "Create a vault and the custodian identity that alone can reverse codes",
+		Long: `Create a vault in DIR (which must be new or empty) and write the custodian
+identity, protected by a passphrase, to FILE.
+
+The ingest host keeps only public keys: it can add originals to the vault but
+never read them. FILE is the one key that decrypts them; move it off this host.
+VAULT/auditor.pub holds the public keys an auditor pins.
+
+The passphrase is read from --passphrase-file or typed twice on the terminal.`,
+		Args: argsRange(0, 0, ""),
+		RunE: func(c *cobra.Command, args []string) error {
+			if opts.Vault == "" || opts.CustodianOut == "" {
+				return usageError{err: errors.New("init: --vault and --custodian-out are required"), cmd: c.CommandPath()}
+			}
+			return runInit(opts, c.OutOrStdout())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the new vault (new or empty)")
+	f.StringVar(&opts.CustodianOut, "custodian-out", "", "`FILE` to write the passphrase-protected custodian identity to (never overwritten)")
+	f.StringVar(&opts.PassphraseFile, "passphrase-file", "", "read the custodian passphrase from `FILE` instead of the terminal")
+	f.StringArrayVar(&opts.Recipients, "custodian-recipient", nil, "also encrypt originals to this age public key (`age1...`); repeatable")
+	return c
+}
+
+func runInit(opts InitOptions, out io.Writer) error {
+	// Refuse before asking for a passphrase that would be typed in vain.
+	if err := vault.CheckInit(opts.Vault, opts.CustodianOut); err != nil {
+		return err
+	}
+	for _, r := range opts.Recipients {
+		if _, err := age.ParseX25519Recipient(r); err != nil {
+			return usageError{err: fmt.Errorf("--custodian-recipient %q is not an age public key (age1...)", r), cmd: "veil init"}
+		}
+	}
+	pass, err := readPassphrase(opts.PassphraseFile, true, "passphrase for the custodian file")
+	if err != nil {
+		return err
+	}
+	if len(pass) < minPassphraseLen {
+		return fmt.Errorf("the passphrase is too short: use at least %d characters", minPassphraseLen)
+	}
+	v, err := vault.Init(opts.Vault, opts.CustodianOut, vault.InitOptions{Passphrase: pass, ExtraRecipients: opts.Recipients})
+	if err != nil {
+		return err
+	}
+	cfg := v.Config()
+	dir := v.Dir()
+	fmt.Fprintf(out, "created vault %s (id %s)\n", dir, cfg.ID)
+	fmt.Fprintf(out, "  %-22s public configuration\n", filepath.Join(dir, "vault.json"))
+	fmt.Fprintf(out, "  %-22s public keys for auditors\n", filepath.Join(dir, "auditor.pub"))
+	fmt.Fprintf(out, "  %-22s log signer and index key of this host (mode 0600)\n", filepath.Join(dir, "keys")+string(filepath.Separator))
+	fmt.Fprintf(out, "originals are encrypted to %d recipient(s):\n", len(cfg.Recipients))
+	for i, r := range cfg.Recipients {
+		who := "extra recipient"
+		if i == 0 {
+			who = "custodian"
+		}
+		fmt.Fprintf(out, "  %s (%s)\n", r, who)
+	}
+	fmt.Fprintf(out, "wrote the custodian identity to %s (passphrase-protected, mode 0600)\n", opts.CustodianOut)
+	fmt.Fprintf(out, `
+next:
+  1. move %[1]s off this host (for example to an encrypted drive in a safe) and
+     delete it here; keep the passphrase apart from it. It alone can reverse
+     codes and decrypt originals: if it or the passphrase is lost, nobody can;
+     if both leak, anyone can.
+  2. give %[2]s to your auditors; they pin it with
+     'veil verify --vault %[3]s --pub auditor.pub'.
+  3. ingest photos: veil ingest --vault %[3]s --out RELEASE INBOX...
+`, opts.CustodianOut, filepath.Join(dir, "auditor.pub"), dir)
+	return nil
+}
