@@ -159,46 +159,60 @@ func (j *jpegReader) skip(n int) error {
 
 // scanData copies entropy-coded data (T.81 B.1.1.5), including stuffed
 // zeros and restart markers, to w (nil discards it) and returns the marker
-// that ends it. Bytes are copied exactly as they are.
+// that ends it. Bytes are copied exactly as they are, in spans as large as
+// the read buffer: the search for 0xFF runs at memchr speed.
 func (j *jpegReader) scanData(w io.Writer) (byte, error) {
 	for {
-		chunk, err := j.br.ReadSlice(0xFF)
-		if err == bufio.ErrBufferFull {
-			j.off += int64(len(chunk))
-			if w != nil {
-				if _, err := w.Write(chunk); err != nil {
-					return 0, err
-				}
-			}
-			continue
+		n := j.br.Buffered()
+		if n < 2 {
+			n = 2
 		}
-		if err != nil {
-			j.off += int64(len(chunk))
+		buf, err := j.br.Peek(n)
+		if len(buf) < 2 {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			j.off += int64(len(buf))
 			return 0, formatErr(JPEG, j.off, err)
 		}
-		j.off += int64(len(chunk))
-		// chunk ends in 0xFF: write what precedes it, then look at what follows.
-		if w != nil && len(chunk) > 1 {
-			if _, err := w.Write(chunk[:len(chunk)-1]); err != nil {
+		// Find the first 0xFF that starts a marker rather than a stuffed
+		// zero or a restart marker. i stops short of a 0xFF at the very end
+		// of the buffer, whose next byte is not here yet.
+		i, marker := 0, false
+		for i < len(buf)-1 {
+			k := bytes.IndexByte(buf[i:len(buf)-1], 0xFF)
+			if k < 0 {
+				i = len(buf) - 1
+				if buf[i] != 0xFF {
+					i++
+				}
+				break
+			}
+			i += k
+			if c := buf[i+1]; c == 0 || isRST(c) {
+				i += 2
+				continue
+			}
+			marker = true
+			break
+		}
+		if i > 0 && w != nil {
+			if _, err := w.Write(buf[:i]); err != nil {
 				return 0, err
 			}
 		}
+		j.br.Discard(i)
+		j.off += int64(i)
+		if !marker {
+			continue
+		}
+		// At 0xFF: skip fill bytes, then the marker code.
 		c, err := j.readByte()
+		for err == nil && c == 0xFF {
+			c, err = j.readByte()
+		}
 		if err != nil {
 			return 0, err
-		}
-		for c == 0xFF { // fill bytes before a marker
-			if c, err = j.readByte(); err != nil {
-				return 0, err
-			}
-		}
-		if c == 0 || isRST(c) {
-			if w != nil {
-				if _, err := w.Write([]byte{0xFF, c}); err != nil {
-					return 0, err
-				}
-			}
-			continue
 		}
 		return c, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"sync"
 )
 
 // Result describes a stripped photo.
@@ -49,7 +50,12 @@ func Strip(w io.Writer, r io.ReaderAt, size int64) (*Result, error) {
 		checked <- err
 	}()
 	cw := &countWriter{w: w}
-	bw := bufio.NewWriterSize(io.MultiWriter(cw, pw), 64<<10)
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(io.MultiWriter(cw, pw))
+	defer func() {
+		bw.Reset(nil)
+		writerPool.Put(bw)
+	}()
 
 	in := io.NewSectionReader(r, 0, size)
 	switch f {
@@ -77,6 +83,10 @@ func Strip(w io.Writer, r io.ReaderAt, size int64) (*Result, error) {
 	res.BytesOut = cw.n
 	return res, nil
 }
+
+// writerPool holds the output buffers. They are large so that the stripper
+// and the self-check hand data over a few times per photo, not hundreds.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
 
 // check re-parses a stripped stream of format f.
 func check(f Format, r io.Reader) error {

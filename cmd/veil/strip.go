@@ -22,6 +22,7 @@ type StripOptions struct {
 	OutDir  string
 	Workers int
 	Force   bool
+	NoSync  bool
 	JSON    bool
 	Quiet   bool
 }
@@ -41,6 +42,9 @@ Directories are walked recursively (hidden files skipped) and the copies keep
 their relative names under OUTDIR. Inputs are never modified or overwritten;
 an existing output is refused unless --force is given. Each copy is written to
 a temporary file, checked by re-parsing, and only then renamed into place.
+Copies are made durable in batches (one file-system sync per batch, before
+the batch is renamed into place), so a copy that has its final name is
+complete even after a power cut; --no-sync skips this, like cp.
 
 strip does not touch a vault and assigns no codes: it is for one-off use and
 pipelines. For the coded, logged workflow use 'veil ingest'.
@@ -65,6 +69,7 @@ listed with the reason and veil exits with status 4.`,
 	f.StringVarP(&opts.OutDir, "out", "o", "", "folder to write the stripped copies to (created if missing)")
 	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files stripped in parallel")
 	f.BoolVar(&opts.Force, "force", false, "replace existing files in OUTDIR")
+	f.BoolVar(&opts.NoSync, "no-sync", false, "do not flush copies to disk (faster; a power cut may leave incomplete copies)")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per file and a summary object, no progress")
 	f.BoolVar(&opts.Quiet, "quiet", false, "print only refusals and the summary")
 	return c
@@ -86,6 +91,8 @@ type stripEvent struct {
 	Stripped    int      `json:"stripped,omitempty"`
 	Refused     int      `json:"refused,omitempty"`
 	Seconds     float64  `json:"seconds,omitempty"`
+
+	pending *atomicfile.Pending // the copy, written but not yet published
 }
 
 func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, stderr io.Writer) error {
@@ -114,8 +121,7 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 	prog := newProgress(opts.Quiet, opts.JSON)
 	enc := json.NewEncoder(stdout)
 	sum := stripEvent{Event: "summary"}
-	var fatal error
-	for ev := range results {
+	report := func(ev stripEvent) {
 		switch ev.Event {
 		case "stripped":
 			sum.Stripped++
@@ -134,9 +140,61 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 		case !opts.Quiet && !prog.on:
 			prog.println(stdout, fmt.Sprintf("%s -> %s", ev.Path, ev.Out))
 		}
-		if errors.Is(ctx.Err(), context.Canceled) && fatal == nil {
-			fatal = ctx.Err()
+	}
+	// Group commit: copies wait in batch until one file-system sync has made
+	// their data durable; only then do they get their final names.
+	var batch []stripEvent
+	var fatal error
+	flush := func() {
+		if len(batch) == 0 {
+			return
 		}
+		var syncErr error
+		if !opts.NoSync {
+			syncErr = atomicfile.SyncFS(opts.OutDir)
+		}
+		for _, ev := range batch {
+			if syncErr != nil {
+				ev.pending.Discard()
+				report(stripEvent{Event: "refused", Path: ev.Path, Reason: fmt.Sprintf("cannot flush %s to disk: %v", ev.Out, syncErr)})
+				continue
+			}
+			if err := ev.pending.Publish(!opts.Force); err != nil {
+				reason := fmt.Sprintf("cannot write %s: %v", ev.Out, pathError(err))
+				if errors.Is(err, fs.ErrExist) {
+					reason = fmt.Sprintf("%s already exists (use --force to replace it)", ev.Out)
+				}
+				report(stripEvent{Event: "refused", Path: ev.Path, Reason: reason})
+				continue
+			}
+			report(ev)
+		}
+		batch = batch[:0]
+	}
+	for {
+		ev, ok := <-results
+		if !ok {
+			break
+		}
+		if ev.pending != nil {
+			batch = append(batch, ev)
+		} else {
+			report(ev)
+		}
+		// Flush when the batch is full or nothing else is ready right now.
+		if len(batch) >= 64 || len(results) == 0 {
+			flush()
+		}
+	}
+	flush()
+	if !opts.NoSync && sum.Stripped > 0 {
+		// The renames themselves must survive a crash too.
+		if err := atomicfile.SyncFS(opts.OutDir); err != nil {
+			fatal = fmt.Errorf("%s: cannot flush to disk: %v", opts.OutDir, err)
+		}
+	}
+	if ctx.Err() != nil && fatal == nil {
+		fatal = ctx.Err()
 	}
 	prog.done()
 	if err := <-walkErr; err != nil && !errors.Is(err, context.Canceled) {
@@ -192,14 +250,13 @@ func stripOne(in inputFile, opts StripOptions) stripEvent {
 	if err != nil {
 		return refuse(err)
 	}
-	if err := out.Commit(!opts.Force); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return refuse(fmt.Errorf("%s already exists (use --force to replace it)", target))
-		}
+	pending, err := out.Close()
+	if err != nil {
 		return refuse(fmt.Errorf("cannot write %s: %v", target, pathError(err)))
 	}
 	return stripEvent{
-		Event: "stripped", Path: in.path, Out: target, Format: res.Format.String(),
+		pending: pending,
+		Event:   "stripped", Path: in.path, Out: target, Format: res.Format.String(),
 		Width: res.Width, Height: res.Height, Orientation: res.Orientation, Dropped: res.Dropped,
 		BytesIn: res.BytesIn, BytesOut: res.BytesOut,
 	}

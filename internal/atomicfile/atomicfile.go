@@ -58,36 +58,69 @@ func (f *File) Commit(noReplace bool) error {
 	if f.done {
 		return errors.New("atomicfile: commit after commit or abort")
 	}
-	f.done = true
-	name := f.Name()
 	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(name)
+		f.Abort()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(name)
+	p, err := f.Close()
+	if err != nil {
 		return err
 	}
-	if noReplace {
-		// A hard link fails if the target exists, unlike rename, which would
-		// silently replace it.
-		if err := os.Link(name, f.target); err != nil {
-			os.Remove(name)
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%s: %w", f.target, fs.ErrExist)
-			}
-			return err
-		}
-		if err := os.Remove(name); err != nil {
-			return err
-		}
-	} else if err := os.Rename(name, f.target); err != nil {
-		os.Remove(name)
+	if err := p.Publish(noReplace); err != nil {
 		return err
 	}
 	return SyncDir(filepath.Dir(f.target))
 }
+
+// Close closes the temporary file without making it durable and returns it
+// as Pending, for group commit: many files are written and closed, one
+// SyncFS makes all their data durable, and only then are they published.
+func (f *File) Close() (*Pending, error) {
+	if f.done {
+		return nil, errors.New("atomicfile: close after commit or abort")
+	}
+	f.done = true
+	name := f.Name()
+	if err := f.File.Close(); err != nil {
+		os.Remove(name)
+		return nil, err
+	}
+	return &Pending{temp: name, target: f.target}, nil
+}
+
+// Pending is a closed temporary file waiting to be published.
+type Pending struct {
+	temp, target string
+}
+
+// Target is the name the file will have once published.
+func (p *Pending) Target() string { return p.target }
+
+// Publish renames the temporary file to its target. It does not sync: the
+// caller must have synced the data (SyncFS) before, so that the target never
+// names incomplete data, and syncs again after for the name to be durable.
+func (p *Pending) Publish(noReplace bool) error {
+	if noReplace {
+		// A hard link fails if the target exists, unlike rename, which would
+		// silently replace it.
+		if err := os.Link(p.temp, p.target); err != nil {
+			os.Remove(p.temp)
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("%s: %w", p.target, fs.ErrExist)
+			}
+			return err
+		}
+		return os.Remove(p.temp)
+	}
+	if err := os.Rename(p.temp, p.target); err != nil {
+		os.Remove(p.temp)
+		return err
+	}
+	return nil
+}
+
+// Discard removes the temporary file.
+func (p *Pending) Discard() { os.Remove(p.temp) }
 
 // Abort closes and removes the temporary file unless it was committed.
 func (f *File) Abort() {
@@ -95,7 +128,7 @@ func (f *File) Abort() {
 		return
 	}
 	f.done = true
-	f.Close()
+	f.File.Close()
 	os.Remove(f.Name())
 }
 
