@@ -1,0 +1,290 @@
+package manifest
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// TestVerifyClean is the control for the tamper suite: an untouched log,
+// vault and release verify without findings.
+func TestVerifyClean(t *testing.T) {
+	f := newFixture(t)
+	rep := f.verify(t)
+	for _, x := range rep.Findings {
+		t.Errorf("finding: %s", x)
+	}
+	if rep.Records != 9 || rep.Photos != 6 || rep.Subjects != 2 || rep.Duplicates != 1 || rep.Quarantines != 1 || rep.Accesses != 1 {
+		t.Errorf("report counts = %+v", rep)
+	}
+	if rep.Checkpoint == nil || rep.Checkpoint.N != 9 {
+		t.Errorf("checkpoint = %+v, want size 9", rep.Checkpoint)
+	}
+}
+
+// TestTamper damages a real log, vault and release folder in every way the
+// audit must catch. Each case names the finding it must produce.
+func TestTamper(t *testing.T) {
+	blob := func(f *fixture, i int) string { return f.blobs.BlobPath(f.photos[i].Blob.SHA256) }
+	released := func(f *fixture, i int) string {
+		return filepath.Join(f.release, filepath.FromSlash(f.photos[i].Released.Path))
+	}
+	editRecord := func(t *testing.T, f *fixture, i int, edit func(m map[string]any)) []byte {
+		lines := f.lines(t)
+		var m map[string]any
+		if err := json.Unmarshal(lines[i], &m); err != nil {
+			t.Fatal(err)
+		}
+		edit(m)
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Keep canonical key order: v and type first, as Marshal writes them.
+		lines[i] = append(reorder(t, b, lines[i]), '\n')
+		return bytes.Join(lines, nil)
+	}
+	const access = 8 // index of the access record in the fixture
+
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, f *fixture)
+		want   string // substring of a finding
+	}{
+		{"record byte flipped", func(t *testing.T, f *fixture) {
+			b, _ := os.ReadFile(filepath.Join(f.logDir, RecordsFile))
+			i := bytes.Index(b, []byte(`"width":640`)) + len(`"width":6`)
+			b[i] = '5' // still a valid record: only the tree can tell
+			writeFile(t, filepath.Join(f.logDir, RecordsFile), b)
+		}, "record 0: content differs from the hash stored"},
+		{"record byte flipped, hashes rebuilt", func(t *testing.T, f *fixture) {
+			b, _ := os.ReadFile(filepath.Join(f.logDir, RecordsFile))
+			i := bytes.Index(b, []byte(`"height":480`)) + len(`"height":4`)
+			b[i] = '9'
+			writeFile(t, filepath.Join(f.logDir, RecordsFile), b)
+			os.Remove(filepath.Join(f.logDir, HashesFile))
+		}, "checkpoint: root hash"},
+		{"record byte flipped into bad JSON", func(t *testing.T, f *fixture) {
+			b, _ := os.ReadFile(filepath.Join(f.logDir, RecordsFile))
+			b[1] = 'X'
+			writeFile(t, filepath.Join(f.logDir, RecordsFile), b)
+		}, "record 0: not a JSON record"},
+		{"record deleted", func(t *testing.T, f *fixture) {
+			lines := f.lines(t)
+			lines = append(lines[:4], lines[5:]...)
+			writeFile(t, filepath.Join(f.logDir, RecordsFile), bytes.Join(lines, nil))
+		}, "record 4: content differs"},
+		{"records swapped", func(t *testing.T, f *fixture) {
+			lines := f.lines(t)
+			lines[1], lines[2] = lines[2], lines[1]
+			writeFile(t, filepath.Join(f.logDir, RecordsFile), bytes.Join(lines, nil))
+		}, "record 1: content differs"},
+		{"record rewritten and re-signed with the log key", func(t *testing.T, f *fixture) {
+			lines := f.lines(t)
+			lines[3] = bytes.Replace(lines[3], []byte(`"phase":"before"`), []byte(`"phase":"after"`), 1)
+			f.resign(t, lines)
+		}, "differs from the pinned checkpoint of the same size 9"},
+		{"log truncated below the pinned checkpoint, re-signed", func(t *testing.T, f *fixture) {
+			f.resign(t, f.lines(t)[:5])
+		}, "fewer than the 9 of the pinned checkpoint (rollback)"},
+		{"log truncated, checkpoint kept", func(t *testing.T, f *fixture) {
+			f.writeLines(t, f.lines(t)[:7])
+		}, "checkpoint: signs 9 records but the log has only 7"},
+		{"fork: another log of the same size signed with the same key", func(t *testing.T, f *fixture) {
+			other := newFixture(t)
+			lines := other.lines(t)
+			f.resign(t, lines)
+		}, "differs from the pinned checkpoint of the same size 9"},
+		{"checkpoint signed by a foreign key", func(t *testing.T, f *fixture) {
+			cp, err := readCheckpointBody(filepath.Join(f.logDir, CheckpointFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, err := SignCheckpoint(cp, newKeysNamed(t, f.origin).signer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(f.logDir, CheckpointFile), msg)
+		}, "checkpoint: not signed by the log key"},
+		{"checkpoint deleted", func(t *testing.T, f *fixture) {
+			os.Remove(filepath.Join(f.logDir, CheckpointFile))
+		}, "checkpoint: missing, but the log has 9 records"},
+		{"blob bit flipped", func(t *testing.T, f *fixture) {
+			b, _ := os.ReadFile(blob(f, 1))
+			b[len(b)-5] ^= 0x10
+			writeFile(t, blob(f, 1), b)
+		}, "record 1: blob {blob1}: content hash"},
+		{"blob truncated", func(t *testing.T, f *fixture) {
+			b, _ := os.ReadFile(blob(f, 2))
+			writeFile(t, blob(f, 2), b[:len(b)-100])
+		}, "record 2: blob {blob2}: size"},
+		{"blob extended", func(t *testing.T, f *fixture) {
+			b, _ := os.ReadFile(blob(f, 3))
+			writeFile(t, blob(f, 3), append(b, 0))
+		}, "record 3: blob {blob3}: size"},
+		{"blob missing", func(t *testing.T, f *fixture) {
+			os.Remove(blob(f, 4))
+		}, "record 4: blob {blob4}: missing"},
+		{"orphan blob", func(t *testing.T, f *fixture) {
+			writeFile(t, f.blobs.BlobPath(strings.Repeat("ab", 32)), []byte("age-encryption.org/v1\n"))
+		}, "blob abababababab…: no record references it (orphan)"},
+		{"two blobs swapped between records", func(t *testing.T, f *fixture) {
+			a, _ := os.ReadFile(blob(f, 0))
+			b, _ := os.ReadFile(blob(f, 5))
+			writeFile(t, blob(f, 0), b)
+			writeFile(t, blob(f, 5), a)
+		}, "record 5: blob {blob5}: content hash"},
+		{"released file altered", func(t *testing.T, f *fixture) {
+			b, _ := os.ReadFile(released(f, 1))
+			b[20] ^= 1
+			writeFile(t, released(f, 1), b)
+		}, "record 1: released file {rel1}: content hash"},
+		{"released file missing", func(t *testing.T, f *fixture) {
+			os.Remove(released(f, 2))
+		}, "record 2: released file {rel2}: missing"},
+		{"released file added without a record", func(t *testing.T, f *fixture) {
+			writeFile(t, filepath.Join(f.release, f.photos[0].Subject, "extra.jpg"), []byte("x"))
+		}, "released file {subj0}/extra.jpg: not in the log"},
+		{"access record unsigned", func(t *testing.T, f *fixture) {
+			f.resignRaw(t, editRecord(t, f, access, func(m map[string]any) { m["sig"] = "" }))
+		}, "record 8: access signature: access record is not signed"},
+		{"access record signed over other content", func(t *testing.T, f *fixture) {
+			f.resignRaw(t, editRecord(t, f, access, func(m map[string]any) { m["reason"] = "routine" }))
+		}, "record 8: access signature: signature does not match"},
+		{"access record signed by a key that is not a custodian's", func(t *testing.T, f *fixture) {
+			lines := f.lines(t)
+			r, err := Parse(bytes.TrimSuffix(lines[access], []byte("\n")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, other, _ := ed25519.GenerateKey(rand.Reader)
+			if err := SignAccess(r.(*Access), other); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := Marshal(r)
+			lines[access] = append(b, '\n')
+			f.resign(t, lines)
+		}, "record 8: access signature: signed by a key that is not a custodian key"},
+		{"record of unknown type", func(t *testing.T, f *fixture) {
+			lines := append(f.lines(t), []byte(`{"v":1,"type":"erase","photo":"x"}`+"\n"))
+			f.resign(t, lines)
+		}, `record 9: type: unknown record type "erase"`},
+		{"record with an unknown field", func(t *testing.T, f *fixture) {
+			f.resignRaw(t, editRecord(t, f, 0, func(m map[string]any) { m["patient"] = "Jane Doe" }))
+		}, `record 0: ingest record: json: unknown field "patient"`},
+		{"record with a field of the wrong type", func(t *testing.T, f *fixture) {
+			f.resignRaw(t, editRecord(t, f, 0, func(m map[string]any) { m["phase"] = 3 }))
+		}, "record 0: ingest record: json: cannot unmarshal number"},
+		{"hashes file damaged", func(t *testing.T, f *fixture) {
+			b, _ := os.ReadFile(filepath.Join(f.logDir, HashesFile))
+			b[len(b)-1] ^= 1
+			writeFile(t, filepath.Join(f.logDir, HashesFile), b)
+		}, "hashes file"},
+	}
+	if len(cases) < 18 {
+		t.Fatalf("only %d tamper cases", len(cases))
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			tc.tamper(t, f)
+			rep := f.verify(t)
+			if rep.OK() {
+				t.Fatalf("no finding; want %q", tc.want)
+			}
+			want := expand(tc.want, f)
+			var got []string
+			for _, x := range rep.Findings {
+				got = append(got, x.String())
+			}
+			t.Logf("findings:\n%s", strings.Join(got, "\n"))
+			for _, g := range got {
+				if strings.Contains(g, want) {
+					return
+				}
+			}
+			t.Errorf("no finding contains %q; findings:\n%s", want, strings.Join(got, "\n"))
+		})
+	}
+}
+
+// expand fills in the names a case's finding mentions: {blobN}, {relN} and
+// {subjN} for the Nth photo's blob, released path and subject.
+func expand(s string, f *fixture) string {
+	for i, p := range f.photos {
+		n := string(rune('0' + i))
+		s = strings.ReplaceAll(s, "{blob"+n+"}", short(p.Blob.SHA256))
+		s = strings.ReplaceAll(s, "{rel"+n+"}", p.Released.Path)
+		s = strings.ReplaceAll(s, "{subj"+n+"}", p.Subject)
+	}
+	return s
+}
+
+// reorder re-encodes an edited record with the keys in the order of the
+// original line, so that only the edit makes it differ.
+func reorder(t *testing.T, edited, original []byte) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(edited, &m); err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(original))
+	var keys []string
+	dec.Token() // {
+	for dec.More() {
+		k, _ := dec.Token()
+		keys = append(keys, k.(string))
+		var skip json.RawMessage
+		dec.Decode(&skip)
+	}
+	for k := range m {
+		found := false
+		for _, x := range keys {
+			found = found || x == k
+		}
+		if !found {
+			keys = append(keys, k)
+		}
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(m[k])
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+func newKeysNamed(t *testing.T, origin string) *keys {
+	k := newKeys(t)
+	skey, _, err := note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.signer, err = note.NewSigner(skey); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func (f *fixture) writeLines(t *testing.T, lines [][]byte) {
+	writeFile(t, filepath.Join(f.logDir, RecordsFile), bytes.Join(lines, nil))
+}
+
+func (f *fixture) resignRaw(t *testing.T, records []byte) {
+	f.resign(t, bytes.SplitAfter(records, []byte("\n"))[:bytes.Count(records, []byte("\n"))])
+}
