@@ -20,7 +20,7 @@ var (
 // photo12MP returns a 4032x3024 JPEG (a 12 MP phone photo: about 4 MB with
 // photo-like noise) carrying the metadata of the phone fixture: Exif with
 // GPS and a thumbnail, XMP, IPTC, a comment and a trailer.
-func photo12MP(b *testing.B) []byte {
+func photo12MP(b testing.TB) []byte {
 	bigOnce.Do(func() {
 		const w, h = 4032, 3024
 		img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
