@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,6 +94,7 @@ type stripEvent struct {
 	Seconds     float64  `json:"seconds,omitempty"`
 
 	pending *atomicfile.Pending // the copy, written but not yet published
+	fatal   error               // the output folder cannot take more files: stop the run
 }
 
 func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, stderr io.Writer) error {
@@ -112,6 +114,9 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 	for range opts.Workers {
 		wg.Go(func() {
 			for in := range files {
+				if ctx.Err() != nil {
+					continue // stopping: drain the walk without doing work
+				}
 				results <- stripOne(in, opts)
 			}
 		})
@@ -176,9 +181,15 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 		if !ok {
 			break
 		}
-		if ev.pending != nil {
+		switch {
+		case ev.fatal != nil:
+			if fatal == nil {
+				fatal = ev.fatal
+				cancel()
+			}
+		case ev.pending != nil:
 			batch = append(batch, ev)
-		} else {
+		default:
 			report(ev)
 		}
 		// Flush when the batch is full or nothing else is ready right now.
@@ -194,10 +205,10 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 		}
 	}
 	if ctx.Err() != nil && fatal == nil {
-		fatal = ctx.Err()
+		fatal = fmt.Errorf("interrupted; the copies already written are complete")
 	}
 	prog.done()
-	if err := <-walkErr; err != nil && !errors.Is(err, context.Canceled) {
+	if err := <-walkErr; err != nil && !errors.Is(err, context.Canceled) && fatal == nil {
 		fatal = err
 	}
 	sum.Seconds = time.Since(start).Seconds()
@@ -219,7 +230,11 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 // stripOne strips one file into OUTDIR under its relative name.
 func stripOne(in inputFile, opts StripOptions) stripEvent {
 	refuse := func(err error) stripEvent {
-		return stripEvent{Event: "refused", Path: in.path, Reason: explain(err)}
+		ev := stripEvent{Event: "refused", Path: in.path, Reason: explain(err)}
+		if outputFull(err) {
+			ev.fatal = fmt.Errorf("%s: %v; stopped (the copies already written are complete; make room and run again with the same -o)", opts.OutDir, pathError(err))
+		}
+		return ev
 	}
 	if in.err != nil {
 		return refuse(in.err)
@@ -260,4 +275,10 @@ func stripOne(in inputFile, opts StripOptions) stripEvent {
 		Width: res.Width, Height: res.Height, Orientation: res.Orientation, Dropped: res.Dropped,
 		BytesIn: res.BytesIn, BytesOut: res.BytesOut,
 	}
+}
+
+// outputFull reports whether a write failed because the output file system
+// cannot take more data; every further file would fail the same way.
+func outputFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS)
 }
