@@ -40,6 +40,9 @@ not de-identified data in the Safe Harbor sense.`,
 		newInitCommand(),
 		newScanCommand(),
 		newStripCommand(),
+		newVerifyCommand(),
+		newRevealCommand(),
+		newRestoreCommand(),
 	)
 	return root
 }

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/manifest"
+	"github.com/veil-photo/veil/vault"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// VerifyOptions are the flags of veil verify.
+type VerifyOptions struct {
+	Vault      string
+	Pub        string
+	Release    string
+	Checkpoint string
+	JSON       bool
+}
+
+func newVerifyCommand() *cobra.Command {
+	var opts VerifyOptions
+	c := &cobra.Command{
+		Use:   "verify --vault DIR [--pub FILE] [--release DIR] [--checkpoint FILE]",
+		Short: "Audit the vault's signed log, its blobs and the release folder (public keys only)",
+		Long: `verify is the auditor's command. With public keys only, it recomputes the
+Merkle tree of the log and checks the signed checkpoint; checks every record's
+schema and every access record's custodian signature; checks that every
+encrypted original is present with the logged hash and size and that no blob
+lacks a record; and with --release, that every released file has the logged
+hash and that no released file is unknown to the log.
+
+--pub FILE is the auditor.pub you pinned when the vault was created: keys are
+then taken from it, and a vault.json whose keys differ is a finding. Without
+--pub, verify trusts the keys it finds in the vault, which proves nothing
+against whoever controls the vault.
+
+--checkpoint FILE keeps the log's signed checkpoint between audits: the first
+run stores it; later runs prove that the log still contains it (a log rolled
+back or rewritten, even with the log key, is a finding) and then advance it.
+
+Each finding is one line; exit status 3 means at least one finding.`,
+		Example: `  veil verify --vault /srv/veil --pub auditor.pub --checkpoint veil.checkpoint
+  veil verify --vault /srv/veil --pub auditor.pub --release /srv/release --json`,
+		Args: argsRange(0, 0, ""),
+		RunE: func(c *cobra.Command, args []string) error {
+			if opts.Vault == "" {
+				return usageError{err: errors.New("verify: --vault is required"), cmd: c.CommandPath()}
+			}
+			return runVerify(c.Context(), opts, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault to audit")
+	f.StringVar(&opts.Pub, "pub", "", "pinned public keys (auditor.pub) to verify with, instead of the vault's own")
+	f.StringVar(&opts.Release, "release", "", "also audit the release folder `DIR`")
+	f.StringVar(&opts.Checkpoint, "checkpoint", "", "`FILE` holding the checkpoint of the previous audit (created on first use)")
+	f.BoolVar(&opts.JSON, "json", false, "print findings and the summary as JSON lines")
+	return c
+}
+
+// trustedKeys are the keys an audit verifies with.
+type trustedKeys struct {
+	origin     string
+	log        note.Verifier
+	custodians []ed25519.PublicKey
+}
+
+func parseTrustedKeys(p vault.PublicKeys) (*trustedKeys, error) {
+	lv, err := note.NewVerifier(p.LogVerifier)
+	if err != nil {
+		return nil, fmt.Errorf("log verifier key: %w", err)
+	}
+	k := &trustedKeys{origin: "veil/" + p.VaultID, log: lv}
+	for _, s := range p.CustodianVerifiers {
+		b, err := base64.StdEncoding.Strict().DecodeString(s)
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("custodian verifier key %q is not a base64 ed25519 public key", s)
+		}
+		k.custodians = append(k.custodians, ed25519.PublicKey(b))
+	}
+	return k, nil
+}
+
+// auditBlobs adapts the vault to manifest.BlobStore, keeping stray files in
+// the blob store as findings rather than letting them abort the audit.
+type auditBlobs struct {
+	*vault.Vault
+	stray []string
+}
+
+func (b *auditBlobs) WalkBlobs(fn func(hash string, size int64) error) error {
+	err := b.Vault.WalkBlobs(fn)
+	var se *vault.StrayFilesError
+	if errors.As(err, &se) {
+		b.stray = se.Paths
+		return nil
+	}
+	return err
+}
+
+type verifySummary struct {
+	Records     int64   `json:"records"`
+	Photos      int64   `json:"photos"`
+	Subjects    int64   `json:"subjects"`
+	Duplicates  int64   `json:"duplicates"`
+	Quarantined int64   `json:"quarantined"`
+	Access      int64   `json:"access_events"`
+	Bytes       int64   `json:"bytes"`
+	Seconds     float64 `json:"seconds"`
+	Findings    int     `json:"findings"`
+	Checkpoint  int64   `json:"checkpoint_size"`
+	Trusted     string  `json:"keys_from"` // "pub" or "vault"
+}
+
+func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer) error {
+	start := time.Now()
+	v, err := vault.Open(opts.Vault)
+	if err != nil {
+		return err
+	}
+	var findings []manifest.Finding
+	keysFrom := "vault"
+	pub := v.PublicKeys()
+	if opts.Pub != "" {
+		b, err := os.ReadFile(opts.Pub)
+		if err != nil {
+			return fmt.Errorf("--pub: %w", err)
+		}
+		pinned, err := vault.ParseAuditorPub(b)
+		if err != nil {
+			return fmt.Errorf("--pub %s: %w", opts.Pub, err)
+		}
+		if !pinned.Equal(pub) {
+			findings = append(findings, keyFindings(*pinned, pub)...)
+		}
+		pub, keysFrom = *pinned, "pub"
+	} else {
+		fmt.Fprintf(stderr, "veil: warning: no --pub: trusting the keys in %s/vault.json itself; pin auditor.pub and pass --pub for an independent audit\n", opts.Vault)
+	}
+	keys, err := parseTrustedKeys(pub)
+	if err != nil {
+		return err
+	}
+
+	var pinnedCP []byte
+	if opts.Checkpoint != "" {
+		pinnedCP, err = os.ReadFile(opts.Checkpoint)
+		if errors.Is(err, fs.ErrNotExist) {
+			pinnedCP = nil
+		} else if err != nil {
+			return fmt.Errorf("--checkpoint: %w", err)
+		}
+	}
+
+	blobs := &auditBlobs{Vault: v}
+	rep, err := manifest.Verify(ctx, manifest.VerifyOptions{
+		LogDir:        v.LogDir(),
+		Origin:        keys.origin,
+		LogVerifier:   keys.log,
+		CustodianKeys: keys.custodians,
+		Pinned:        pinnedCP,
+		Blobs:         blobs,
+		ReleaseDir:    opts.Release,
+	})
+	if err != nil {
+		return err
+	}
+	findings = append(findings, rep.Findings...)
+	for _, p := range blobs.stray {
+		findings = append(findings, manifest.Finding{Record: -1, Check: manifest.CheckBlob, Object: p, Problem: "unexpected file in the blob store"})
+	}
+
+	sum := verifySummary{
+		Records: rep.Records, Photos: rep.Photos, Subjects: rep.Subjects, Duplicates: rep.Duplicates,
+		Quarantined: rep.Quarantines, Access: rep.Accesses, Bytes: rep.Bytes,
+		Seconds: time.Since(start).Seconds(), Findings: len(findings) + rep.Omitted, Trusted: keysFrom,
+	}
+	if rep.Checkpoint != nil {
+		sum.Checkpoint = rep.Checkpoint.N
+	}
+	enc := json.NewEncoder(stdout)
+	for _, f := range findings {
+		if opts.JSON {
+			enc.Encode(struct {
+				Finding manifest.Finding `json:"finding"`
+			}{f})
+		} else {
+			fmt.Fprintln(stdout, oneLine(f.String()))
+		}
+	}
+	if rep.Omitted > 0 && !opts.JSON {
+		fmt.Fprintf(stdout, "... and %d more findings\n", rep.Omitted)
+	}
+
+	pinMsg := ""
+	if opts.Checkpoint != "" && sum.Findings == 0 {
+		pinMsg, err = advancePin(opts.Checkpoint, rep)
+		if err != nil {
+			return err
+		}
+	}
+	if opts.JSON {
+		enc.Encode(struct {
+			Summary verifySummary `json:"summary"`
+		}{sum})
+	} else {
+		result := "ok"
+		if sum.Findings > 0 {
+			result = plural(sum.Findings, "finding")
+		}
+		fmt.Fprintf(stdout, "verified %s (%s, %s, %s, %s, %s), %d bytes in blobs, %.1f s: %s\n",
+			plural(int(sum.Records), "record"), plural(int(sum.Photos), "photo"), plural(int(sum.Subjects), "subject"),
+			plural(int(sum.Duplicates), "duplicate"), plural(int(sum.Quarantined), "quarantine"),
+			plural(int(sum.Access), "access event"), sum.Bytes, sum.Seconds, result)
+	}
+	if pinMsg != "" {
+		fmt.Fprintln(stderr, "veil: "+pinMsg)
+	}
+	if sum.Findings > 0 {
+		return errVerifyFailed
+	}
+	return nil
+}
+
+// keyFindings names each way vault.json differs from the pinned auditor.pub.
+func keyFindings(pinned, found vault.PublicKeys) []manifest.Finding {
+	var out []manifest.Finding
+	add := func(what string) {
+		out = append(out, manifest.Finding{Record: -1, Check: manifest.CheckCheckpoint, Object: "vault.json",
+			Problem: what + " from the pinned auditor.pub (keys replaced?)"})
+	}
+	if pinned.VaultID != found.VaultID {
+		add("vault id differs")
+	}
+	if pinned.LogVerifier != found.LogVerifier {
+		add("log verifier key differs")
+	}
+	if fmt.Sprint(pinned.CustodianVerifiers) != fmt.Sprint(found.CustodianVerifiers) {
+		add("custodian verifier keys differ")
+	}
+	if fmt.Sprint(pinned.Recipients) != fmt.Sprint(found.Recipients) {
+		add("recipients differ")
+	}
+	return out
+}
+
+// advancePin stores the verified checkpoint in the auditor's file if there
+// was none or the log has grown since. It is called only after an audit
+// without findings, which includes the proof that the new checkpoint extends
+// the pinned one.
+func advancePin(path string, rep *manifest.Report) (string, error) {
+	if rep.Checkpoint == nil {
+		return "the log has no checkpoint yet; nothing pinned", nil
+	}
+	if rep.Pinned != nil && rep.Pinned.N >= rep.Checkpoint.N {
+		return "", nil
+	}
+	f, err := atomicfile.Create(path, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("--checkpoint: %w", err)
+	}
+	defer f.Abort()
+	if _, err := f.Write(rep.CheckpointNote); err != nil {
+		return "", fmt.Errorf("--checkpoint: %w", err)
+	}
+	if err := f.Commit(false); err != nil {
+		return "", fmt.Errorf("--checkpoint: %w", err)
+	}
+	if rep.Pinned == nil {
+		return fmt.Sprintf("pinned the checkpoint of %s in %s", plural(int(rep.Checkpoint.N), "record"), path), nil
+	}
+	return fmt.Sprintf("advanced %s from %d to %d records", path, rep.Pinned.N, rep.Checkpoint.N), nil
+}
+
+// plural formats a count with its noun: "1 record", "2 records".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
