@@ -25,7 +25,8 @@ type Result struct {
 // WebP, the image, alpha, animation and ICC chunks. A rotated photo keeps its
 // Orientation in a new minimal Exif block that holds nothing else.
 //
-// While it writes, Strip re-parses its own output; if the output does not
+// Strip re-parses its own output — read back from w when w is a file, else
+// concurrently as it is written; if the output does not
 // parse or still holds something that must be dropped, the error matches
 // ErrSelfCheck. On any error, what was written to w must be discarded.
 //
@@ -37,12 +38,51 @@ func Strip(w io.Writer, r io.ReaderAt, size int64) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Format: f, Orientation: 1, BytesIn: size}
+	if rw, ok := w.(readWriteSeeker); ok {
+		err = stripToFile(rw, r, size, res)
+	} else {
+		err = stripToStream(w, r, size, res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
 
-	// The self-check runs concurrently on exactly the bytes written to w.
+// readWriteSeeker is what an output file offers: the self-check can read
+// back what was written instead of watching it go past.
+type readWriteSeeker interface {
+	io.Writer
+	io.ReaderAt
+	io.Seeker
+}
+
+// stripToFile writes the stripped photo to a file, then re-parses exactly
+// what the file now holds. No second goroutine is needed, which matters on
+// batches of small photos.
+func stripToFile(w readWriteSeeker, r io.ReaderAt, size int64, res *Result) error {
+	start, err := w.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	cw := &countWriter{w: w}
+	if err := stripWith(cw, r, size, res); err != nil {
+		return err
+	}
+	res.BytesOut = cw.n
+	if err := check(res.Format, io.NewSectionReader(w, start, cw.n)); err != nil {
+		return &selfCheckError{err: err}
+	}
+	return nil
+}
+
+// stripToStream writes the stripped photo to w while a second goroutine
+// re-parses the same bytes as they pass through a pipe.
+func stripToStream(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 	pr, pw := io.Pipe()
 	checked := make(chan error, 1)
 	go func() {
-		err := check(f, pr)
+		err := check(res.Format, pr)
 		if err != nil {
 			err = &selfCheckError{err: err}
 		}
@@ -50,15 +90,33 @@ func Strip(w io.Writer, r io.ReaderAt, size int64) (*Result, error) {
 		checked <- err
 	}()
 	cw := &countWriter{w: w}
+	err := stripWith(io.MultiWriter(cw, pw), r, size, res)
+	if err != nil {
+		// If the self-check failed first, err is its error, handed back
+		// through the pipe; otherwise the checker stops on the closed pipe.
+		pw.CloseWithError(err)
+		<-checked
+		return err
+	}
+	pw.Close()
+	if err := <-checked; err != nil {
+		return err
+	}
+	res.BytesOut = cw.n
+	return nil
+}
+
+// stripWith runs the container's stripper through a pooled write buffer.
+func stripWith(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 	bw := writerPool.Get().(*bufio.Writer)
-	bw.Reset(io.MultiWriter(cw, pw))
+	bw.Reset(w)
 	defer func() {
 		bw.Reset(nil)
 		writerPool.Put(bw)
 	}()
-
+	var err error
 	in := io.NewSectionReader(r, 0, size)
-	switch f {
+	switch res.Format {
 	case JPEG:
 		err = stripJPEG(bw, in, res)
 	case PNG:
@@ -66,22 +124,10 @@ func Strip(w io.Writer, r io.ReaderAt, size int64) (*Result, error) {
 	case WebP:
 		err = stripWebP(bw, r, size, res)
 	}
-	if err == nil {
-		err = bw.Flush()
-	}
 	if err != nil {
-		// If the self-check failed first, err is its error, handed back
-		// through the pipe; otherwise the checker stops on the closed pipe.
-		pw.CloseWithError(err)
-		<-checked
-		return nil, err
+		return err
 	}
-	pw.Close()
-	if err := <-checked; err != nil {
-		return nil, err
-	}
-	res.BytesOut = cw.n
-	return res, nil
+	return bw.Flush()
 }
 
 // writerPool holds the output buffers. They are large so that the stripper

@@ -85,6 +85,19 @@ func TestStripSamples(t *testing.T) {
 		default:
 			decoded++
 		}
+		// Into a file, the self-check reads back what the file holds: the
+		// result must be the same bytes.
+		tf, err := os.CreateTemp(outDir, "file-*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Strip(tf, bytes.NewReader(s.data), int64(len(s.data))); err != nil {
+			t.Errorf("%s: strip to a file: %v", s.name, err)
+		} else if got, _ := os.ReadFile(tf.Name()); !bytes.Equal(got, out) {
+			t.Errorf("%s: strip to a file wrote different bytes", s.name)
+		}
+		tf.Close()
+		os.Remove(tf.Name())
 		again, _, err := strip(t, out)
 		if err != nil || !bytes.Equal(again, out) {
 			t.Errorf("%s: stripping the output again changed it (err %v)", s.name, err)
