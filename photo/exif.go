@@ -15,16 +15,8 @@ const tagOrientation = 0x0112
 // default, upright) when the tag is absent, malformed or out of range. Every
 // offset is checked against len(tiff) before use.
 func exifOrientation(tiff []byte) int {
-	if len(tiff) < 8 {
-		return 1
-	}
-	var bo binary.ByteOrder
-	switch string(tiff[:4]) {
-	case "II*\x00":
-		bo = binary.LittleEndian
-	case "MM\x00*":
-		bo = binary.BigEndian
-	default:
+	bo, ok := tiffOrder(tiff)
+	if !ok {
 		return 1
 	}
 	ifd := int64(bo.Uint32(tiff[4:8]))
@@ -56,6 +48,21 @@ func exifOrientation(tiff []byte) int {
 		return v
 	}
 	return 1
+}
+
+// tiffOrder reads the byte order from a TIFF header (TIFF 6.0 §2) that is
+// followed by at least the 4-byte offset of IFD0.
+func tiffOrder(tiff []byte) (binary.ByteOrder, bool) {
+	if len(tiff) < 8 {
+		return nil, false
+	}
+	switch string(tiff[:4]) {
+	case "II*\x00":
+		return binary.LittleEndian, true
+	case "MM\x00*":
+		return binary.BigEndian, true
+	}
+	return nil, false
 }
 
 // minimalTIFF returns a TIFF structure holding nothing but IFD0 with one

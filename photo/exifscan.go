@@ -75,17 +75,8 @@ func scanExif(data []byte, source string, rep *Report) {
 			rep.add(CatOther, source, "Exif block (unreadable)", fmt.Sprintf("%d bytes", len(data)))
 		}
 	}()
-	if len(data) < 8 {
-		rep.add(CatOther, source, "Exif block (unreadable)", fmt.Sprintf("%d bytes", len(data)))
-		return
-	}
-	var bo binary.ByteOrder
-	switch string(data[:4]) {
-	case "II*\x00":
-		bo = binary.LittleEndian
-	case "MM\x00*":
-		bo = binary.BigEndian
-	default:
+	bo, ok := tiffOrder(data)
+	if !ok {
 		rep.add(CatOther, source, "Exif block (unreadable)", fmt.Sprintf("%d bytes", len(data)))
 		return
 	}
