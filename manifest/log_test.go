@@ -285,3 +285,63 @@ func TestOpenRefusesDamage(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyUnsignedTail: records the checkpoint does not sign are a finding,
+// unless a writer signed them while the audit ran.
+func TestVerifyUnsignedTail(t *testing.T) {
+	k := newKeys(t)
+	dir := t.TempDir()
+	l := openLog(t, dir, k)
+	recs := quarantines(t, k, 15)
+	l.Append(recs[:10])
+	cp10, _ := os.ReadFile(filepath.Join(dir, CheckpointFile))
+	l.Append(recs[10:])
+	cp15, _ := os.ReadFile(filepath.Join(dir, CheckpointFile))
+
+	writeFile(t, filepath.Join(dir, CheckpointFile), cp10) // crash before signing
+	rep := verifyLog(t, dir, k, nil)
+	if len(rep.Findings) != 1 || !strings.Contains(rep.Findings[0].String(), "record 10: checkpoint: records 10..14 are not covered") {
+		t.Errorf("unsigned tail: %v", rep.Findings)
+	}
+
+	// An ingest signs the tail between reading the checkpoint and the records.
+	v := &verifier{opts: VerifyOptions{LogDir: dir, Origin: k.origin, LogVerifier: k.verifier}, rep: &Report{}, hashMismatch: -1}
+	if err := v.checkpoints(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, CheckpointFile), cp15)
+	if err := v.scan(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	v.tree()
+	if !v.rep.OK() || v.rep.Checkpoint.N != 15 {
+		t.Errorf("concurrent append: %v, checkpoint %+v", v.rep.Findings, v.rep.Checkpoint)
+	}
+}
+
+func TestScan(t *testing.T) {
+	k := newKeys(t)
+	dir := t.TempDir()
+	if err := Scan(dir, func(int64, []byte) error { t.Error("record in an empty log"); return nil }); err != nil {
+		t.Fatalf("empty log: %v", err)
+	}
+	l := openLog(t, dir, k)
+	l.Append(quarantines(t, k, 5))
+	var seen []int64
+	if err := Scan(dir, func(i int64, line []byte) error {
+		if _, err := Parse(line); err != nil {
+			t.Errorf("record %d: %v", i, err)
+		}
+		seen = append(seen, i)
+		return nil
+	}); err != nil || len(seen) != 5 || seen[4] != 4 {
+		t.Errorf("Scan = %v, indexes %v", err, seen)
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, RecordsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"v":1,"type":"quar`)
+	f.Close()
+	var ce *CorruptError
+	if err := Scan(dir, func(int64, []byte) error { return nil }); !errors.As(err, &ce) || ce.Index != 5 {
+		t.Errorf("torn line: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -86,6 +87,9 @@ func (e *CorruptError) Error() string {
 // truncate, is reported as a *CorruptError, as is an over-long line.
 func Scan(dir string, fn func(i int64, line []byte) error) error {
 	f, err := os.Open(filepath.Join(dir, RecordsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing appended yet
+	}
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}

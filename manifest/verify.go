@@ -175,6 +175,7 @@ type verifier struct {
 	treeBroken bool  // a line could not be hashed: no root can be computed
 	rootAtCP   *tlog.Hash
 	rootAtPin  *tlog.Hash
+	rootAtEnd  *tlog.Hash
 	hashesOK   bool  // stored hashes agree with the records as far as they go
 	hashesUpTo int64 // records whose stored hashes were present and compared
 	// hashMismatch is the first record whose stored hashes disagree (-1:
@@ -302,7 +303,7 @@ func (v *verifier) scan(ctx context.Context) error {
 		for k := range c.items {
 			it := &c.items[k]
 			if it.st == lineTorn {
-				v.add(i, CheckRecord, "", "incomplete final line of %d bytes (an append was interrupted; the next ingest removes it)", len(it.line))
+				v.add(i, CheckRecord, "", "incomplete final line of %d bytes (an append was interrupted, and the next ingest removes it; if an ingest was running, verify again)", len(it.line))
 				break
 			}
 			v.n++
@@ -336,6 +337,10 @@ func (v *verifier) scan(ctx context.Context) error {
 	}
 	if err := lines.err(); err != nil {
 		return err
+	}
+	if !v.treeBroken {
+		h := fr.treeHash()
+		v.rootAtEnd = &h
 	}
 	if hashes != nil && v.hashesOK {
 		if _, err := hashes.ReadByte(); err == nil {
@@ -561,6 +566,7 @@ func uuidKey(s string) [16]byte {
 
 // tree compares the records with the signed checkpoint and the pinned one.
 func (v *verifier) tree() {
+	v.catchUp()
 	cpMatches := v.cp != nil && v.rootAtCP != nil && *v.rootAtCP == v.cp.Hash
 	if i := v.hashMismatch; i >= 0 {
 		switch {
@@ -587,7 +593,7 @@ func (v *verifier) tree() {
 				short(v.cp.Hash.String()), v.cp.N-1, short(v.rootAtCP.String()))
 		}
 		if v.cp.N < v.n {
-			v.add(v.cp.N, CheckCheckpoint, "checkpoint", "records %d..%d are not covered by the signed checkpoint (appended without the log key, or a crash before signing; the next ingest re-signs)", v.cp.N, v.n-1)
+			v.add(v.cp.N, CheckCheckpoint, "checkpoint", "records %d..%d are not covered by the signed checkpoint (appended without the log key, or a crash before signing, which the next ingest completes; if an ingest was running, verify again)", v.cp.N, v.n-1)
 		}
 	}
 	if v.pinned == nil {
@@ -623,6 +629,25 @@ func (v *verifier) tree() {
 		v.add(-1, CheckPinned, "log", "records 0..%d do not match the pinned checkpoint (fork or rewrite: root %s, pinned %s)",
 			p.N-1, short(v.rootAtPin.String()), short(p.Hash.String()))
 	}
+}
+
+// catchUp handles a writer appending while the audit ran: records beyond
+// the checkpoint read at the start are fine if the checkpoint now signs
+// exactly the records read, and the earlier one matched its prefix.
+func (v *verifier) catchUp() {
+	if v.cp == nil || v.cp.N >= v.n || v.rootAtEnd == nil || v.rootAtCP == nil || *v.rootAtCP != v.cp.Hash {
+		return
+	}
+	msg, err := os.ReadFile(filepath.Join(v.opts.LogDir, CheckpointFile))
+	if err != nil {
+		return
+	}
+	c, err := OpenCheckpoint(msg, v.opts.Origin, v.opts.LogVerifier)
+	if err != nil || c.N != v.n || c.Hash != *v.rootAtEnd {
+		return
+	}
+	v.cp, v.rootAtCP = &c, v.rootAtEnd
+	v.rep.Checkpoint, v.rep.CheckpointNote = &c, msg
 }
 
 // forked reports a signed checkpoint that is not an extension of the pinned
