@@ -15,7 +15,7 @@ import (
 // inputFile is one file named on the command line or found under a directory.
 type inputFile struct {
 	path string // as the user can find it
-	rel  string // name relative to the argument it came from
+	rel  string // name for a copy: the file's base name, or for a file found in a folder, the folder's base name and the path below it
 	err  error  // set when the entry cannot be processed (symlink, not a file, ...)
 }
 
@@ -77,12 +77,15 @@ func walkInputs(ctx context.Context, paths []string, skip string, out chan<- inp
 	return nil
 }
 
+// relTo names path as cp -r would copy it: below the base name of the
+// folder it was found in, so that two folders holding the same file names
+// (IMG_0001.jpg is in every camera folder) do not collide.
 func relTo(base, path string) string {
 	r, err := filepath.Rel(base, path)
 	if err != nil {
 		return filepath.Base(path)
 	}
-	return r
+	return filepath.Join(filepath.Base(filepath.Clean(base)), r)
 }
 
 func sameDir(a, b string) bool {
