@@ -1,0 +1,388 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/ingest"
+	"github.com/veil-photo/veil/vault"
+)
+
+// IngestOptions are the flags of veil ingest.
+type IngestOptions struct {
+	Vault      string
+	Out        string
+	Layout     string
+	Workers    int
+	KeepSource bool
+	Settle     time.Duration
+	MaxSize    string
+	DryRun     bool
+	JSON       bool
+	Quiet      bool
+}
+
+// crashEnv names the test-only environment variable that makes veil ingest
+// kill itself with SIGKILL just before a step of the commit order:
+// "step" or "step:N" (the Nth time, counting from 1). The crash trials set
+// it; it is read here only, never by the ingest package.
+const crashEnv = "VEIL_TEST_CRASH_AT"
+
+func newIngestCommand() *cobra.Command {
+	var opts IngestOptions
+	c := &cobra.Command{
+		Use:   "ingest --vault DIR --out RELEASE [flags] INBOX...",
+		Short: "Take photos from inbox folders into the vault, the release folder and the log",
+		Long: `ingest makes one pass over the inbox folders. Each photo is encrypted into
+the vault, stripped of identifying metadata into RELEASE/<subject>/<photo>.<ext>
+under random codes, and logged in the signed manifest; only then is the
+source removed (--keep-source keeps it). RELEASE/index.csv lists the released
+photos (photo, subject, phase, format, width, height, sha256); ingest keeps
+it equal to what the log says.
+
+A file is taken once its size and modification time have not changed for
+--settle; hidden files and the temporary names of copies in progress are
+skipped. Files that cannot be taken — a path the layout does not match, an
+unknown phase, an empty or oversized file, a symbolic link, a FIFO or device,
+an unsupported format (HEIC, TIFF...), a damaged photo, or one whose stripped
+copy fails its self-check — are moved to INBOX/.quarantine/<same path> with a
+<name>.reason.txt, logged, and make veil exit with status 4. The same bytes
+ingested again, under any name, are logged as a duplicate and not stored twice.
+
+` + ingest.LayoutHelp + `
+
+The vault lock is held for the run. A crash or power cut at any moment leaves
+every photo either fully committed or still in the inbox; the next run cleans
+up what the interrupted one left behind.
+
+Events never join an inbox path (a patient's name) to a code: ingested and
+duplicate events carry codes only, quarantined ones the path only.`,
+		Example: `  veil ingest --vault /srv/veil --out /srv/release /srv/inbox
+  veil ingest --vault /srv/veil --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
+  veil ingest --vault /srv/veil --out /srv/release --dry-run /srv/inbox
+  veil ingest --vault /srv/veil --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
+		Args: argsRange(1, -1, "an inbox folder"),
+		RunE: func(c *cobra.Command, args []string) error {
+			usage := func(format string, a ...any) error {
+				return usageError{err: fmt.Errorf("ingest: "+format, a...), cmd: c.CommandPath()}
+			}
+			if opts.Vault == "" {
+				return usage("--vault is required")
+			}
+			if opts.Out == "" {
+				return usage("--out RELEASE is required")
+			}
+			if opts.Workers < 1 {
+				return usage("--workers must be at least 1")
+			}
+			if opts.Settle < 0 {
+				return usage("--settle must not be negative")
+			}
+			if _, err := parseSize(opts.MaxSize); err != nil {
+				return usage("--max-size: %v", err)
+			}
+			if _, err := ingest.ParseLayout(opts.Layout); err != nil {
+				return usage("--layout: %v", err)
+			}
+			return runIngest(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault (see 'veil init')")
+	f.StringVar(&opts.Out, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
+	f.StringVar(&opts.Layout, "layout", ingest.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above)")
+	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
+	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later runs skip them)")
+	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
+	f.StringVar(&opts.MaxSize, "max-size", "200MB", "quarantine files larger than this (bytes, or with kB, MB, GB)")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "report what would happen and change nothing")
+	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per event and a summary, no progress")
+	f.BoolVar(&opts.Quiet, "quiet", false, "print only problems and the summary")
+	return c
+}
+
+// ingestEvent is what --json prints.
+type ingestEvent struct {
+	Event   string `json:"event"`
+	DryRun  bool   `json:"dry_run,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Photo   string `json:"photo,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Of      string `json:"of,omitempty"`
+	Phase   string `json:"phase,omitempty"`
+	Format  string `json:"format,omitempty"`
+	Width   int    `json:"width,omitempty"`
+	Height  int    `json:"height,omitempty"`
+	Bytes   int64  `json:"bytes,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// ingestSummary is the last --json object.
+type ingestSummary struct {
+	Event       string  `json:"event"`
+	DryRun      bool    `json:"dry_run,omitempty"`
+	Ingested    int     `json:"ingested"`
+	Duplicates  int     `json:"duplicates"`
+	Already     int     `json:"already"`
+	Quarantined int     `json:"quarantined"`
+	Skipped     int     `json:"skipped"`
+	Left        int     `json:"left"`
+	Cleaned     int     `json:"cleaned"`
+	Bytes       int64   `json:"bytes"`
+	Seconds     float64 `json:"seconds"`
+	Error       string  `json:"error,omitempty"`
+}
+
+func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout, stderr io.Writer) error {
+	maxSize, _ := parseSize(opts.MaxSize)
+	layout, _ := ingest.ParseLayout(opts.Layout)
+	v, err := vault.Open(opts.Vault)
+	if err != nil {
+		return err
+	}
+	for _, in := range inboxes {
+		fi, err := os.Stat(in)
+		if err != nil {
+			return fmt.Errorf("inbox %s: %v", in, pathError(err))
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)
+		}
+	}
+	if !opts.DryRun {
+		lock, err := vault.AcquireLock(ctx, opts.Vault, "veil ingest", 0)
+		if err != nil {
+			var le *vault.LockedError
+			if errors.As(err, &le) {
+				return fmt.Errorf("%w; try again when it has finished", err)
+			}
+			return err
+		}
+		defer lock.Release()
+		if s := lock.Stale(); s != nil && !opts.Quiet && !opts.JSON {
+			fmt.Fprintf(stderr, "veil: warning: the previous writer %v did not finish; cleaning up after it\n", s)
+		}
+	}
+	popts := ingest.Options{
+		Release: opts.Out, Layout: layout, Workers: opts.Workers, KeepSource: opts.KeepSource,
+		Settle: opts.Settle, MaxSize: maxSize, DryRun: opts.DryRun,
+	}
+	if spec := os.Getenv(crashEnv); spec != "" {
+		hook, err := crashHook(spec)
+		if err != nil {
+			return err
+		}
+		popts.Hook = hook
+	}
+	p, err := ingest.New(v, popts)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if n := len(p.Cleaned()); n > 0 && !opts.Quiet && !opts.JSON {
+		fmt.Fprintf(stderr, "veil: removed %d leftovers of an interrupted run (unlogged blobs or released files, temporary files)\n", n)
+	}
+
+	prog := newIngestProgress(opts.Quiet, opts.JSON, inboxes)
+	enc := json.NewEncoder(stdout)
+	emit := func(ev ingest.Event) {
+		prog.add(ev)
+		if opts.JSON {
+			out := ingestEvent{Event: string(ev.Kind), DryRun: ev.DryRun, Path: ev.Path, Photo: ev.Photo, Subject: ev.Subject,
+				Phase: ev.Phase, Format: ev.Format, Width: ev.Width, Height: ev.Height, Bytes: ev.Bytes, Reason: ev.Reason, Message: ev.Message}
+			if ev.Kind == ingest.Duplicate || ev.Kind == ingest.Already {
+				out.Photo, out.Of = "", ev.Photo
+			}
+			enc.Encode(out)
+			return
+		}
+		switch ev.Kind {
+		case ingest.Quarantined:
+			where := "moved to " + filepath.Join(quarantineRoot(inboxes, ev.Path), ingest.QuarantineDir)
+			if ev.DryRun {
+				where = "would be quarantined"
+			}
+			prog.println(stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", ev.Path, ev.Message, where)))
+		case ingest.Left:
+			prog.println(stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", ev.Path, ev.Message)))
+		case ingest.Ingested:
+			if ev.Message != "" {
+				prog.println(stderr, "veil: warning: "+oneLine(ev.Message))
+			}
+		}
+	}
+	sum, runErr := p.Run(ctx, inboxes, emit)
+	prog.done()
+	if err := p.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if opts.JSON {
+		s := ingestSummary{Event: "summary", DryRun: opts.DryRun, Ingested: sum.Ingested, Duplicates: sum.Duplicates,
+			Already: sum.Already, Quarantined: sum.Quarantined, Skipped: sum.Skipped, Left: sum.Left,
+			Cleaned: sum.Cleaned, Bytes: sum.Bytes, Seconds: sum.Duration.Seconds()}
+		if runErr != nil {
+			s.Error = oneLine(runErr.Error())
+		}
+		enc.Encode(s)
+	} else {
+		fmt.Fprintln(stdout, summaryLine(opts.DryRun, sum))
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if sum.Quarantined > 0 {
+		verb := "quarantined"
+		if opts.DryRun {
+			verb = "would be quarantined"
+		}
+		return partialError{refused: sum.Quarantined, verb: verb}
+	}
+	return nil
+}
+
+func summaryLine(dry bool, s ingest.Summary) string {
+	var b strings.Builder
+	if dry {
+		b.WriteString("dry run, nothing changed: would have ")
+	}
+	fmt.Fprintf(&b, "ingested %d, duplicates %d, quarantined %d, %s, %.1f s", s.Ingested, s.Duplicates, s.Quarantined, humanBytes(s.Bytes), s.Duration.Seconds())
+	if s.Already > 0 {
+		fmt.Fprintf(&b, "; %d already ingested", s.Already)
+	}
+	if s.Left > 0 {
+		fmt.Fprintf(&b, "; %d left in the inbox for the next run", s.Left)
+	}
+	return b.String()
+}
+
+// quarantineRoot returns the inbox argument that path lies in.
+func quarantineRoot(inboxes []string, path string) string {
+	for _, in := range inboxes {
+		if rel, err := filepath.Rel(in, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return in
+		}
+	}
+	return filepath.Dir(path)
+}
+
+// parseSize reads a byte count: 1000, 200MB, 1.5GB, 64kB (powers of 1000,
+// like humanBytes; KiB, MiB, GiB for powers of 1024).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"k", 1e3}, {"m", 1e6}, {"g", 1e9}, {"b", 1}}
+	mult := 1.0
+	low := strings.ToLower(t)
+	for _, u := range units {
+		if strings.HasSuffix(low, u.suffix) {
+			mult, t = u.mult, strings.TrimSpace(t[:len(t)-len(u.suffix)])
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(t, 64)
+	if err != nil || n <= 0 || n*mult > 1<<62 {
+		return 0, fmt.Errorf("%q is not a size such as 200MB", s)
+	}
+	return int64(n * mult), nil
+}
+
+// crashHook returns the Options.Hook of the crash trials: SIGKILL just
+// before the named step, the Nth time it is reached.
+func crashHook(spec string) (func(ingest.Step, string) error, error) {
+	name, nth, _ := strings.Cut(spec, ":")
+	n := 1
+	if nth != "" {
+		var err error
+		if n, err = strconv.Atoi(nth); err != nil || n < 1 {
+			return nil, fmt.Errorf("%s=%q: want STEP or STEP:N", crashEnv, spec)
+		}
+	}
+	known := false
+	for _, s := range ingest.Steps {
+		known = known || string(s) == name
+	}
+	if !known {
+		return nil, fmt.Errorf("%s=%q: unknown step", crashEnv, spec)
+	}
+	var count atomic.Int64
+	return func(s ingest.Step, _ string) error {
+		if string(s) == name && count.Add(1) == int64(n) {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
+		return nil
+	}, nil
+}
+
+// ingestProgress draws files, bytes, rate and ETA on a terminal. The total
+// comes from a quick count of the inbox, made only when the bar is shown.
+type ingestProgress struct {
+	*progress
+	total atomic.Int64
+}
+
+func newIngestProgress(quiet, jsonOut bool, inboxes []string) *ingestProgress {
+	p := &ingestProgress{progress: newProgress(quiet, jsonOut)}
+	if p.on {
+		go func() {
+			var n int64
+			for _, in := range inboxes {
+				filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
+					if err == nil && d.IsDir() && path != in && strings.HasPrefix(d.Name(), ".") {
+						return filepath.SkipDir
+					}
+					if err == nil && !d.IsDir() {
+						n++
+					}
+					return nil
+				})
+			}
+			p.total.Store(n)
+		}()
+	}
+	return p
+}
+
+func (p *ingestProgress) add(ev ingest.Event) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.files++
+	if ev.Kind == ingest.Ingested {
+		p.bytes += ev.Bytes
+	}
+	if time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	secs := time.Since(p.start).Seconds()
+	rate := float64(p.files) / secs
+	line := fmt.Sprintf("%d", p.files)
+	if total := p.total.Load(); total > 0 {
+		line += fmt.Sprintf("/%d files", total)
+		if left := total - int64(p.files); left > 0 && rate > 0 {
+			line += fmt.Sprintf("  ETA %s", time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second))
+		}
+	} else {
+		line += " files"
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K%s  %s  %.0f files/s  %s/s", line, humanBytes(p.bytes), rate, humanBytes(int64(float64(p.bytes)/secs)))
+	p.drawn = true
+}

@@ -1,0 +1,96 @@
+package ingest
+
+import "time"
+
+// EventKind names what happened to one inbox file.
+type EventKind string
+
+// The events of a run.
+const (
+	// Ingested: stored in the vault, released, logged; the source removed
+	// (unless KeepSource).
+	Ingested EventKind = "ingested"
+	// Duplicate: the same bytes were already ingested under another name; a
+	// duplicate record was logged and the source removed.
+	Duplicate EventKind = "duplicate"
+	// Already: this very file (same bytes, same path) was committed by an
+	// earlier run that stopped before removing it, or is kept by
+	// KeepSource; nothing is logged again.
+	Already EventKind = "already"
+	// Quarantined: moved to INBOX/.quarantine with a reason file and logged.
+	Quarantined EventKind = "quarantined"
+	// Skipped: hidden or temporary names, never touched.
+	Skipped EventKind = "skipped"
+	// Left: not taken this time (still being written, changed while being
+	// read, or its run stopped); it stays in the inbox for the next run.
+	Left EventKind = "left"
+)
+
+// Event reports one file. Events of committed files carry codes and never a
+// path: a line that joined a patient's folder name to a subject code would
+// undo the coding in any log it reaches. Quarantined, skipped and left files
+// carry their path (the operator must find them) and no code.
+type Event struct {
+	Kind    EventKind
+	DryRun  bool   // what would happen; nothing was changed
+	Path    string // inbox path, for Quarantined, Skipped and Left only
+	Photo   string // photo code (Ingested), or the photo these bytes duplicate (Duplicate, Already)
+	Subject string // subject code (Ingested)
+	Phase   string // Ingested
+	Format  string // Ingested
+	Width   int
+	Height  int
+	Bytes   int64  // size of the original
+	Reason  string // Quarantined: category, as in the quarantine record
+	Message string // Quarantined, Left: what exactly, and what to do
+}
+
+// Summary totals a run.
+type Summary struct {
+	Ingested    int
+	Duplicates  int
+	Already     int
+	Quarantined int
+	Skipped     int
+	Left        int
+	Bytes       int64 // bytes of originals ingested
+	Duration    time.Duration
+	// Cleaned lists what a crashed earlier run left behind and this run
+	// removed (temporary files, unreferenced blobs and released files).
+	Cleaned int
+}
+
+func (s *Summary) add(ev Event) {
+	switch ev.Kind {
+	case Ingested:
+		s.Ingested++
+		s.Bytes += ev.Bytes
+	case Duplicate:
+		s.Duplicates++
+	case Already:
+		s.Already++
+	case Quarantined:
+		s.Quarantined++
+	case Skipped:
+		s.Skipped++
+	case Left:
+		s.Left++
+	}
+}
+
+// Step names a point of the commit order, for Options.Hook.
+type Step string
+
+// The steps, in commit order. Hook runs just before each.
+const (
+	StepHash       Step = "hash"       // a settled file is about to be read and hashed
+	StepPut        Step = "put"        // hashed and found new: about to be encrypted into the vault
+	StepRelease    Step = "release"    // the blob is durable: about to strip into the release folder
+	StepPublish    Step = "publish"    // a batch's released files are durable: about to give them their names
+	StepCommit     Step = "commit"     // index entries durable: about to append the batch's records
+	StepRemove     Step = "remove"     // the batch is committed and signed: about to remove its sources
+	StepQuarantine Step = "quarantine" // about to move a file into quarantine
+)
+
+// Steps lists every Step.
+var Steps = []Step{StepHash, StepPut, StepRelease, StepPublish, StepCommit, StepRemove, StepQuarantine}
