@@ -211,31 +211,15 @@ func Parse(line []byte) (Record, error) {
 	if h.V != Version {
 		return nil, schemaErr("v", "unsupported record version %d", h.V)
 	}
-	var r Record
-	var w any
-	switch h.Type {
-	case KindIngest:
-		x := new(Ingest)
-		r, w = x, &wireIngest{Ingest: x}
-	case KindDuplicate:
-		x := new(Duplicate)
-		r, w = x, &wireDuplicate{Duplicate: x}
-	case KindQuarantine:
-		x := new(Quarantine)
-		r, w = x, &wireQuarantine{Quarantine: x}
-	case KindAccess:
-		x := new(Access)
-		r, w = x, &wireAccess{Access: x}
-	default:
-		return nil, schemaErr("type", "unknown record type %q", h.Type)
+	r, w, err := newWire(h.Type)
+	if err != nil {
+		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(w); err != nil {
-		return nil, schemaErr("", "%s record: %v", h.Type, err)
-	}
-	if dec.More() {
-		return nil, schemaErr("", "trailing data after the record")
+	// Plain Unmarshal is the fast path; the canonical comparison below
+	// rejects unknown or misspelt fields too, and strictError then finds
+	// the precise reason.
+	if err := json.Unmarshal(line, w); err != nil {
+		return nil, strictError(h.Type, line, err)
 	}
 	if err := r.check(); err != nil {
 		return nil, err
@@ -245,9 +229,49 @@ func Parse(line []byte) (Record, error) {
 		return nil, err
 	}
 	if !bytes.Equal(canon, line) {
-		return nil, &SchemaError{Err: errNotCanonical}
+		return nil, strictError(h.Type, line, errNotCanonical)
 	}
 	return r, nil
+}
+
+func newWire(k Kind) (Record, any, error) {
+	switch k {
+	case KindIngest:
+		x := new(Ingest)
+		return x, &wireIngest{Ingest: x}, nil
+	case KindDuplicate:
+		x := new(Duplicate)
+		return x, &wireDuplicate{Duplicate: x}, nil
+	case KindQuarantine:
+		x := new(Quarantine)
+		return x, &wireQuarantine{Quarantine: x}, nil
+	case KindAccess:
+		x := new(Access)
+		return x, &wireAccess{Access: x}, nil
+	}
+	return nil, nil, schemaErr("type", "unknown record type %q", k)
+}
+
+// strictError decodes a rejected line again, disallowing unknown fields and
+// trailing data, to say exactly what is wrong with it; fallback is the
+// reason when nothing more precise is found.
+func strictError(k Kind, line []byte, fallback error) error {
+	_, w, err := newWire(k)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(w); err != nil {
+		return schemaErr("", "%s record: %v", k, err)
+	}
+	if dec.More() {
+		return schemaErr("", "trailing data after the record")
+	}
+	if errors.Is(fallback, errNotCanonical) {
+		return &SchemaError{Err: errNotCanonical}
+	}
+	return schemaErr("", "%s record: %v", k, fallback)
 }
 
 // headerPrefixes are the starts of canonical lines, which spare Parse a
