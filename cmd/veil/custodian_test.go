@@ -279,3 +279,37 @@ func TestVerifyTamperCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyCheckpointRollback: a log cut back and re-signed with the log
+// key still fails against the checkpoint the auditor pinned, and the pin is
+// not moved.
+func TestVerifyCheckpointRollback(t *testing.T) {
+	tv := newTestVault(t)
+	cp := filepath.Join(t.TempDir(), "audit.cp")
+	if _, errOut, code := tv.verify(t, "--checkpoint", cp); code != 0 || !strings.Contains(errOut, "pinned the checkpoint of 3 records") {
+		t.Fatalf("first audit: exit %d, %s", code, errOut)
+	}
+	pinned, _ := os.ReadFile(cp)
+
+	logDir := filepath.Join(tv.dir, "log")
+	b, _ := os.ReadFile(filepath.Join(logDir, manifest.RecordsFile))
+	first := b[:bytes.IndexByte(b, '\n')+1]
+	os.WriteFile(filepath.Join(logDir, manifest.RecordsFile), first, 0o644)
+	os.Remove(filepath.Join(logDir, manifest.HashesFile))
+	os.Remove(filepath.Join(logDir, manifest.CheckpointFile))
+	v, _ := vault.Open(tv.dir)
+	signer, _ := v.LogSigner()
+	l, err := manifest.Open(logDir, v.Origin(), signer) // re-signs the shortened log
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+
+	out, _, code := veil(t, "verify", "--vault", tv.dir, "--pub", tv.pub, "--checkpoint", cp)
+	if code != 3 || !strings.Contains(out, "checkpoint: signs 1 record") && !strings.Contains(out, "fewer than the 3 of the pinned checkpoint (rollback)") {
+		t.Errorf("rollback: exit %d\n%s", code, out)
+	}
+	if after, _ := os.ReadFile(cp); !bytes.Equal(after, pinned) {
+		t.Error("the pinned checkpoint moved after a failed audit")
+	}
+}
