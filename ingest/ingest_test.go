@@ -1,0 +1,377 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/veil-photo/veil/manifest"
+	"github.com/veil-photo/veil/vault"
+)
+
+var (
+	templateOnce sync.Once
+	templateDir  string
+	templateErr  error
+)
+
+// newVault returns a fresh vault: a copy of one made once per test binary,
+// since making a custodian file costs a second of scrypt.
+func newVault(t *testing.T) *vault.Vault {
+	t.Helper()
+	templateOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "veil-ingest-test-")
+		if err != nil {
+			templateErr = err
+			return
+		}
+		templateDir = filepath.Join(dir, "vault")
+		_, templateErr = vault.Init(templateDir, filepath.Join(dir, "custodian.age"), vault.InitOptions{Passphrase: []byte("correct horse battery staple")})
+	})
+	if templateErr != nil {
+		t.Fatal(templateErr)
+	}
+	dir := filepath.Join(t.TempDir(), "vault")
+	if err := os.CopyFS(dir, os.DirFS(templateDir)); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(dir, "keys"), 0o700)
+	v, err := vault.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "photos", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func put(t *testing.T, dir, rel string, data []byte) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type env struct {
+	v       *vault.Vault
+	inbox   string
+	release string
+	events  []Event
+}
+
+func newEnv(t *testing.T) *env {
+	dir := t.TempDir()
+	return &env{v: newVault(t), inbox: filepath.Join(dir, "inbox"), release: filepath.Join(dir, "release")}
+}
+
+func (e *env) run(t *testing.T, opts Options) (Summary, error) {
+	t.Helper()
+	opts.Release = e.release
+	if opts.Workers == 0 {
+		opts.Workers = 3
+	}
+	p, err := New(e.v, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	e.events = nil
+	return p.Run(context.Background(), []string{e.inbox}, func(ev Event) { e.events = append(e.events, ev) })
+}
+
+// verify audits vault, log and release folder as veil verify --release does.
+func (e *env) verify(t *testing.T) *manifest.Report {
+	t.Helper()
+	lv, err := e.v.LogVerifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := e.v.CustodianVerifiers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := manifest.Verify(context.Background(), manifest.VerifyOptions{
+		LogDir: e.v.LogDir(), Origin: e.v.Origin(), LogVerifier: lv, CustodianKeys: ck, Blobs: e.v, ReleaseDir: e.release,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		t.Errorf("verify: %s", f)
+	}
+	return rep
+}
+
+func (e *env) count(kind EventKind) int {
+	n := 0
+	for _, ev := range e.events {
+		if ev.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
+
+func TestIngest(t *testing.T) {
+	e := newEnv(t)
+	jpg, png, webp := sample(t, "phone-rotated6.jpg"), sample(t, "clinic.png"), sample(t, "rose-exif.webp")
+	put(t, e.inbox, "Jane Doe/before/a.jpg", jpg)
+	put(t, e.inbox, "jane  DOE/post-op/b.png", png)
+	put(t, e.inbox, "Bob/pre/c.webp", webp)
+	put(t, e.inbox, "Bob/pre/copy of a.jpg", jpg) // the same bytes: a duplicate
+	put(t, e.inbox, "Bob/later/d.png", png)       // unknown phase
+	put(t, e.inbox, "loose.jpg", jpg)             // layout mismatch
+	put(t, e.inbox, "Bob/pre/empty.jpg", nil)
+	put(t, e.inbox, "Bob/pre/anim.gif", []byte("GIF89a......"))
+	put(t, e.inbox, "Bob/pre/cut.webp", webp[:3000])
+	put(t, e.inbox, "Bob/pre/.DS_Store", []byte("x"))
+	put(t, e.inbox, "Bob/pre/e.jpg.part", jpg[:100])
+	os.Symlink("a.jpg", filepath.Join(e.inbox, "Jane Doe/before/link.jpg"))
+	syscall.Mkfifo(filepath.Join(e.inbox, "Bob/pre/fifo.jpg"), 0o644)
+
+	sum, err := e.run(t, Options{MaxSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Ingested != 3 || sum.Quarantined != 7 || sum.Skipped != 2 || sum.Left != 0 {
+		t.Fatalf("summary %+v, events %+v", sum, e.events)
+	}
+	// Whichever copy of the jpeg came first is ingested, the other is the
+	// duplicate; loose.jpg is quarantined by its path before it is read.
+	if sum.Duplicates != 1 {
+		t.Errorf("%d duplicates, want 1", sum.Duplicates)
+	}
+	reasons := map[string]string{}
+	subjects := map[string]bool{}
+	for _, ev := range e.events {
+		switch ev.Kind {
+		case Quarantined:
+			reasons[filepath.Base(ev.Path)] = ev.Reason
+		case Ingested:
+			subjects[ev.Subject] = true
+			if ev.Path != "" {
+				t.Errorf("ingested event carries a path: %+v", ev)
+			}
+		}
+	}
+	want := map[string]string{"d.png": "phase", "loose.jpg": "layout", "empty.jpg": "empty", "anim.gif": "format",
+		"cut.webp": "damaged", "link.jpg": "symlink", "fifo.jpg": "special-file"}
+	for name, r := range want {
+		if reasons[name] != r {
+			t.Errorf("%s: quarantine reason %q, want %q", name, reasons[name], r)
+		}
+		q := filepath.Join(e.inbox, QuarantineDir)
+		found := false
+		filepath.WalkDir(q, func(p string, d fs.DirEntry, err error) error {
+			found = found || d != nil && d.Name() == name
+			return nil
+		})
+		if !found {
+			t.Errorf("%s not in %s", name, q)
+		}
+	}
+	if len(subjects) != 2 {
+		t.Errorf("%d subject codes, want 2 (Jane Doe and Bob)", len(subjects))
+	}
+	for _, rel := range []string{"Jane Doe/before/a.jpg", "jane  DOE/post-op/b.png", "Bob/pre/c.webp", "Bob/pre/copy of a.jpg"} {
+		if exists(filepath.Join(e.inbox, rel)) {
+			t.Errorf("%s is still in the inbox", rel)
+		}
+	}
+	for _, rel := range []string{"Bob/pre/.DS_Store", "Bob/pre/e.jpg.part"} {
+		if !exists(filepath.Join(e.inbox, rel)) {
+			t.Errorf("%s was touched", rel)
+		}
+	}
+	rep := e.verify(t)
+	if rep.Photos != 3 || rep.Duplicates != 1 || rep.Quarantines != 7 {
+		t.Errorf("log: %d photos, %d duplicates, %d quarantines", rep.Photos, rep.Duplicates, rep.Quarantines)
+	}
+	csv, _ := os.ReadFile(filepath.Join(e.release, CSVFile))
+	if lines := strings.Count(string(csv), "\n"); lines != 4 || !strings.HasPrefix(string(csv), csvHeader) {
+		t.Errorf("index.csv:\n%s", csv)
+	}
+
+	// A later run: the same bytes under another name are a duplicate, the
+	// same patient keeps the same code.
+	put(t, e.inbox, "Other/after/again.png", png)
+	put(t, e.inbox, "JANE DOE/after/new.jpg", append(append([]byte{}, jpg[:len(jpg)-2]...), 0xff, 0xd9, 0xff, 0xd9)[:len(jpg)])
+	put(t, e.inbox, "JÁNE_DOE/after/w.webp", append(append([]byte{}, webp...), 0))
+	sum, err = e.run(t, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Duplicates != 1 {
+		t.Errorf("second run: %+v", sum)
+	}
+	for _, ev := range e.events {
+		if ev.Kind == Ingested && !subjects[ev.Subject] {
+			t.Errorf("Jane Doe got a new subject code %s", ev.Subject)
+		}
+	}
+	e.verify(t)
+}
+
+func TestKeepSourceAndDryRun(t *testing.T) {
+	e := newEnv(t)
+	put(t, e.inbox, "Jane Doe/before/a.jpg", sample(t, "phone-rotated6.jpg"))
+	put(t, e.inbox, "Jane Doe/bad/b.png", sample(t, "clinic.png"))
+
+	sum, err := e.run(t, Options{DryRun: true})
+	if err != nil || sum.Ingested != 1 || sum.Quarantined != 1 {
+		t.Fatalf("dry run: %+v, %v", sum, err)
+	}
+	if exists(e.release) || exists(filepath.Join(e.inbox, QuarantineDir)) {
+		t.Error("dry run changed something")
+	}
+	if n, _ := os.ReadDir(e.v.LogDir()); len(n) != 0 {
+		t.Error("dry run wrote the log")
+	}
+
+	if sum, err = e.run(t, Options{KeepSource: true}); err != nil || sum.Ingested != 1 {
+		t.Fatalf("keep-source: %+v, %v", sum, err)
+	}
+	if !exists(filepath.Join(e.inbox, "Jane Doe/before/a.jpg")) {
+		t.Fatal("--keep-source removed the source")
+	}
+	// Kept sources are recognised, not logged again.
+	if sum, err = e.run(t, Options{KeepSource: true}); err != nil || sum.Already != 1 || sum.Ingested+sum.Duplicates != 0 {
+		t.Fatalf("second keep-source run: %+v, %v", sum, err)
+	}
+	if rep := e.verify(t); rep.Records != 2 {
+		t.Errorf("%d records, want 2", rep.Records)
+	}
+}
+
+// TestBadConditions: a full disk, a read-only release folder and an inbox
+// file that vanishes or changes while being read each stop or skip cleanly,
+// and nothing is lost: every source is committed or still in the inbox.
+func TestBadConditions(t *testing.T) {
+	files := []string{"P1/before/1.jpg", "P1/after/2.png", "P2/before/3.webp", "P2/after/4.jpg"}
+	data := func(t *testing.T, i int) []byte {
+		b := [][]byte{sample(t, "phone-rotated6.jpg"), sample(t, "clinic.png"), sample(t, "rose-exif.webp")}[i%3]
+		if i == 3 { // distinct bytes: a JPEG with one more byte of junk before EOI
+			b = append(append([]byte{}, b[:len(b)-2]...), 0, 0xff, 0xd9)
+		}
+		return b
+	}
+	tests := []struct {
+		name    string
+		hook    func(e *env) func(Step, string) error
+		fatal   error // the run stops with this
+		settled bool  // every file committed once the condition is gone
+	}{
+		{"disk full in the vault", func(e *env) func(Step, string) error {
+			n := 0
+			var mu sync.Mutex
+			return func(s Step, _ string) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if s == StepPut {
+					if n++; n >= 2 {
+						return &fs.PathError{Op: "write", Path: "blob", Err: syscall.ENOSPC}
+					}
+				}
+				return nil
+			}
+		}, syscall.ENOSPC, true},
+		{"disk full at the commit", func(e *env) func(Step, string) error {
+			return func(s Step, _ string) error {
+				if s == StepCommit {
+					return syscall.ENOSPC
+				}
+				return nil
+			}
+		}, syscall.ENOSPC, true},
+		{"read-only release folder", func(e *env) func(Step, string) error {
+			return func(s Step, _ string) error {
+				if s == StepRelease {
+					return &fs.PathError{Op: "open", Path: e.release, Err: syscall.EROFS}
+				}
+				return nil
+			}
+		}, syscall.EROFS, true},
+		{"deleted while being read", func(e *env) func(Step, string) error {
+			return func(s Step, p string) error {
+				if s == StepPut && strings.HasSuffix(p, "1.jpg") {
+					os.Remove(filepath.Join(e.inbox, files[0]))
+				}
+				return nil
+			}
+		}, nil, true},
+		{"rewritten while being read", func(e *env) func(Step, string) error {
+			return func(s Step, p string) error {
+				if s == StepPut && strings.HasSuffix(p, "2.png") {
+					os.WriteFile(filepath.Join(e.inbox, files[1]), append(sample(t, "rose-exif.webp"), 1, 2), 0o644)
+				}
+				return nil
+			}
+		}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			for i, f := range files {
+				put(t, e.inbox, f, data(t, i))
+			}
+			sum, err := e.run(t, Options{Hook: tt.hook(e), Workers: 1})
+			switch {
+			case tt.fatal == nil && err != nil:
+				t.Fatalf("run: %v", err)
+			case tt.fatal != nil && !errors.Is(err, tt.fatal):
+				t.Fatalf("run: %v, want %v", err, tt.fatal)
+			}
+			if err != nil {
+				t.Logf("error: %v", err)
+			}
+			rep := e.verify(t)
+			left := 0
+			for _, f := range files {
+				if exists(filepath.Join(e.inbox, f)) {
+					left++
+				}
+			}
+			if int(rep.Photos)+left < len(files) && tt.name != "deleted while being read" {
+				t.Errorf("lost: %d committed + %d in the inbox < %d (summary %+v)", rep.Photos, left, len(files), sum)
+			}
+			// The condition is gone: a second run takes everything left.
+			if _, err := e.run(t, Options{Workers: 2}); err != nil {
+				t.Fatal(err)
+			}
+			rep = e.verify(t)
+			for _, f := range files {
+				if exists(filepath.Join(e.inbox, f)) && tt.settled {
+					t.Errorf("%s still in the inbox after the second run", f)
+				}
+			}
+			if rep.Photos != int64(len(files)) {
+				t.Errorf("%d photos logged, want %d", rep.Photos, len(files))
+			}
+			entries, _ := os.ReadDir(filepath.Join(e.v.Dir(), "blobs"))
+			for _, en := range entries {
+				if strings.HasPrefix(en.Name(), ".") {
+					t.Errorf("temp file left in blobs: %s", en.Name())
+				}
+			}
+		})
+	}
+}
