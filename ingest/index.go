@@ -23,9 +23,13 @@ import (
 //	s <hex HMAC(index key, "subject" 0 patient key)> <subject code>
 //	o <hex HMAC(index key, "original" 0 sha256)> <photo code> <hex HMAC(index key, "path" 0 source path)>
 //
-// An "o" line is written before its record is committed, so it counts only
-// when the log holds an ingest record for its photo: a crash between the two
-// leaves a line that is ignored. An "s" line is written before the first
+//	d <hex HMAC(index key, "path" 0 source path)> <hex HMAC(index key, "original" 0 sha256)> <hex sha256 of the duplicate record's line>
+//
+// An "o" or "d" line is written before its record is committed, so it counts
+// only when the log holds that record (the ingest record of its photo, or the
+// very duplicate record named by its hash): a crash between the two leaves a
+// line that is ignored. "d" lines let a rerun recognise a duplicate whose
+// record was committed but whose source was not yet removed. An "s" line is written before the first
 // record that names the subject, so a patient never gets a second code.
 const IndexFile = "ingest.idx"
 
@@ -55,17 +59,21 @@ type original struct {
 	path  mac
 }
 
+// dupKey names a duplicate source: its path and its bytes.
+type dupKey struct{ path, orig mac }
+
 // index is the in-memory form of IndexFile.
 type index struct {
 	file      string
 	subjects  map[mac]uuid.UUID
 	originals map[mac]original
+	dups      map[dupKey]mac // -> sha256 of the duplicate record
 }
 
 // loadIndex reads IndexFile in dir. A torn last line (a crash while
 // appending) is dropped, and cut off the file when truncate is set.
 func loadIndex(dir string, truncate bool) (*index, error) {
-	ix := &index{file: filepath.Join(dir, IndexFile), subjects: map[mac]uuid.UUID{}, originals: map[mac]original{}}
+	ix := &index{file: filepath.Join(dir, IndexFile), subjects: map[mac]uuid.UUID{}, originals: map[mac]original{}, dups: map[dupKey]mac{}}
 	f, err := os.Open(ix.file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ix, nil
@@ -120,10 +128,22 @@ func (ix *index) parse(line []byte) error {
 			return bad
 		}
 		ix.originals[k] = original{photo: u, path: p}
+	case len(f) == 4 && string(f[0]) == "d":
+		p, ok := hexMac(f[1])
+		o, ok2 := hexMac(f[2])
+		r, ok3 := hexMac(f[3])
+		if !ok || !ok2 || !ok3 {
+			return bad
+		}
+		ix.dups[dupKey{path: p, orig: o}] = r
 	default:
 		return bad
 	}
 	return nil
+}
+
+func dupLine(k dupKey, rec mac) string {
+	return "d " + hex.EncodeToString(k.path[:]) + " " + hex.EncodeToString(k.orig[:]) + " " + hex.EncodeToString(rec[:]) + "\n"
 }
 
 func subjectLine(k mac, u uuid.UUID) string {

@@ -137,6 +137,16 @@ func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 		if err := checkWritable(opts.Release); err != nil {
 			return nil, fmt.Errorf("ingest: release folder %s: %w", opts.Release, err)
 		}
+		// The log's checkpoint is replaced through a temporary file; one
+		// killed mid-write is debris like any other.
+		for _, d := range []string{v.LogDir(), v.IndexDir()} {
+			entries, _ := os.ReadDir(d)
+			for _, e := range entries {
+				if atomicfile.IsTemp(e.Name()) && e.Type().IsRegular() && os.Remove(filepath.Join(d, e.Name())) == nil {
+					p.cleaned = append(p.cleaned, "temporary file "+e.Name())
+				}
+			}
+		}
 		signer, err := v.LogSigner()
 		if err != nil {
 			return nil, err
@@ -225,6 +235,7 @@ type result struct {
 	orig    original            // Ingested
 	subjKey mac                 // Ingested
 	claim   *claim              // Ingested: released when committed or failed
+	dup     dupKey              // Duplicate
 	src     *candidate          // source to remove once committed (Ingested, Duplicate, Already)
 	fatal   error               // the run cannot go on (vault or release folder full or unwritable)
 }
@@ -256,6 +267,12 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 		}
 		if roots[i], err = filepath.Abs(in); err != nil {
 			return sum, fmt.Errorf("ingest: %w", err)
+		}
+	}
+
+	if !p.opts.DryRun {
+		for _, root := range roots {
+			sum.Cleaned += cleanQuarantineTemps(filepath.Join(root, QuarantineDir))
 		}
 	}
 
@@ -411,9 +428,19 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File, report func
 	var lines strings.Builder
 	var recs []manifest.Record
 	p.mu.Lock()
-	for _, r := range batch {
+	dupRecs := map[int]mac{}
+	for i, r := range batch {
 		if r.rec != nil {
 			recs = append(recs, r.rec)
+		}
+		if d, ok := r.rec.(*manifest.Duplicate); ok {
+			line, err := manifest.Marshal(d)
+			if err != nil {
+				p.mu.Unlock()
+				return fmt.Errorf("ingest: %w", err)
+			}
+			dupRecs[i] = sha256.Sum256(line)
+			lines.WriteString(dupLine(r.dup, dupRecs[i]))
 		}
 		if r.pending == nil {
 			continue
@@ -445,7 +472,11 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File, report func
 	committed = true
 	var csvRows strings.Builder
 	p.mu.Lock()
-	for _, r := range batch {
+	for i, r := range batch {
+		if h, ok := dupRecs[i]; ok {
+			p.com.dups[h] = struct{}{}
+			p.ix.dups[r.dup] = h
+		}
 		if r.pending == nil {
 			continue
 		}
@@ -601,11 +632,16 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 		p.mu.Lock()
 		if o, ok := p.ix.originals[origKey]; ok {
 			if _, done := p.com.photos[o.photo]; done {
+				dk := dupKey{path: pathKey, orig: origKey}
+				rh, ok := p.ix.dups[dk]
+				_, logged := p.com.dups[rh]
 				p.mu.Unlock()
-				if o.path == pathKey {
+				if o.path == pathKey || ok && logged {
 					return result{ev: Event{Kind: Already, Photo: o.photo.String(), Bytes: size}, src: p.sourceUnlessKept(c)}
 				}
-				return p.duplicate(c, detail, o.photo, size)
+				r := p.duplicate(c, detail, o.photo, size)
+				r.dup = dk
+				return r
 			}
 		}
 		if w := p.claims[origKey]; w != nil {
@@ -779,13 +815,13 @@ func (p *Pipeline) stepErr(c candidate, err error) result {
 	if errors.Is(err, context.Canceled) {
 		return result{ev: Event{Kind: Left, Path: c.path, Message: "not committed: the run was stopped; it is still in the inbox"}}
 	}
-	msg := err.Error()
+	hint := "; stopped, the files not committed are still in the inbox"
 	if isFull(err) {
-		msg += " (make room, then run again: nothing was lost, the files not done are still in the inbox)"
+		hint = "; stopped: make room, then run again (nothing was lost: the files not committed are still in the inbox)"
 	}
 	return result{
 		ev:    Event{Kind: Left, Path: c.path, Message: "not committed: " + err.Error()},
-		fatal: fmt.Errorf("ingest: %s: %s", c.path, msg),
+		fatal: fmt.Errorf("ingest: %s: %w%s", c.path, err, hint),
 	}
 }
 

@@ -87,3 +87,16 @@ func writeReason(name, reason string, why error) error {
 	fmt.Fprintf(f, "veil quarantined this file (%s):\n%s\n\nFix the problem, then move the file back into the inbox; it is taken on the next run.\n", reason, why)
 	return f.Commit(false)
 }
+
+// cleanQuarantineTemps removes the temporary files of reason files whose
+// writing was interrupted, and returns how many it removed.
+func cleanQuarantineTemps(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && atomicfile.IsTemp(d.Name()) && os.Remove(p) == nil {
+			n++
+		}
+		return nil
+	})
+	return n
+}

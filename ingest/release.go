@@ -53,16 +53,21 @@ type lightIngest struct {
 type committed struct {
 	photos  map[uuid.UUID]struct{}
 	blobs   map[mac]struct{} // nil once the start-up cleaning is done
+	dups    map[mac]struct{} // sha256 of every duplicate record's line
 	ingests int64
 	csvSum  [32]byte // sha256 of the CSVFile the log calls for
 }
 
 // scanLog reads the committed records of the log in dir.
 func scanLog(dir string) (*committed, error) {
-	c := &committed{photos: map[uuid.UUID]struct{}{}, blobs: map[mac]struct{}{}}
+	c := &committed{photos: map[uuid.UUID]struct{}{}, blobs: map[mac]struct{}{}, dups: map[mac]struct{}{}}
 	h := sha256.New()
 	io.WriteString(h, csvHeader)
 	err := manifest.Scan(dir, func(i int64, line []byte) error {
+		if strings.Contains(string(line[:min(len(line), 40)]), `"type":"duplicate"`) {
+			c.dups[sha256.Sum256(line)] = struct{}{}
+			return nil
+		}
 		if !strings.Contains(string(line[:min(len(line), 40)]), `"type":"ingest"`) {
 			return nil
 		}
