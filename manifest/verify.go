@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -100,6 +101,21 @@ type Report struct {
 	CheckpointNote []byte
 	// Pinned is the pinned checkpoint if one was given and it verified.
 	Pinned *Checkpoint
+
+	// AccessLog lists every reversal of codes in the log, in order, so that
+	// an auditor sees each one (at most MaxFindings; the rest are counted in
+	// Accesses).
+	AccessLog []AccessEvent
+}
+
+// AccessEvent is one access record as an auditor reads it.
+type AccessEvent struct {
+	Record    int64     `json:"record"`
+	Action    string    `json:"action"`
+	Codes     []string  `json:"codes"`
+	Reason    string    `json:"reason"`
+	Time      time.Time `json:"time"`
+	Custodian string    `json:"custodian"`
 }
 
 // OK reports whether the audit found nothing.
@@ -513,6 +529,9 @@ func (v *verifier) record(i int64, it *item) {
 		v.rep.Quarantines++
 	case *Access:
 		v.rep.Accesses++
+		if len(v.rep.AccessLog) < MaxFindings {
+			v.rep.AccessLog = append(v.rep.AccessLog, AccessEvent{Record: i, Action: r.Action, Codes: r.Codes, Reason: r.Reason, Time: r.Time, Custodian: r.Custodian})
+		}
 		if err := VerifyAccess(r, v.opts.CustodianKeys); err != nil {
 			v.add(i, CheckAccess, "access signature", "%v", err)
 		}

@@ -202,6 +202,24 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 	if rep.Omitted > 0 && !opts.JSON {
 		fmt.Fprintf(stdout, "... and %d more findings\n", rep.Omitted)
 	}
+	// Every reversal of a code is shown, marked new when it came after the
+	// auditor's pinned checkpoint: that is what a nightly audit reads.
+	for _, a := range rep.AccessLog {
+		isNew := rep.Pinned == nil || a.Record >= rep.Pinned.N
+		if opts.JSON {
+			enc.Encode(struct {
+				Access manifest.AccessEvent `json:"access"`
+				New    bool                 `json:"new"`
+			}{a, isNew})
+			continue
+		}
+		mark := ""
+		if isNew && rep.Pinned != nil {
+			mark = " (new)"
+		}
+		fmt.Fprintf(stdout, "access: record %d%s: %s %s of %s by custodian %s: %q\n", a.Record, mark,
+			a.Time.UTC().Format(time.RFC3339), a.Action, plural(len(a.Codes), "code"), shortKey(a.Custodian), a.Reason)
+	}
 
 	pinMsg := ""
 	if opts.Checkpoint != "" && sum.Findings == 0 {
@@ -289,4 +307,12 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// shortKey abbreviates a base64 public key for display.
+func shortKey(k string) string {
+	if len(k) > 12 {
+		return k[:12] + "…"
+	}
+	return k
 }
