@@ -18,6 +18,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -284,7 +285,7 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 	defer abortRun()
 
 	cands := make(chan candidate, 2*p.opts.Workers)
-	results := make(chan result, 2*p.opts.Workers)
+	results := make(chan result, p.opts.BatchSize)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(cands)
@@ -315,39 +316,61 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 			defer csv.Close()
 		}
 	}
-	var batch []result
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		if err := p.commit(batch, fatal != nil, csv, report); err != nil && fatal == nil {
+	// Group commit, pipelined: while one batch is being made durable and
+	// logged, the results arriving meanwhile gather into the next, so the
+	// batch size follows the rate of the disk without a timer.
+	type flushed struct {
+		evs []Event
+		err error
+	}
+	done := make(chan flushed, 1)
+	var pending []result
+	flushing := false
+	fail := func(err error) {
+		if fatal == nil {
 			fatal = err
 			stopRun()
 			abortRun()
 		}
-		batch = batch[:0]
 	}
-	for r := range results {
-		switch {
-		case r.fatal != nil:
-			if fatal == nil {
-				fatal = r.fatal
-				stopRun()
-				abortRun()
-			}
-			if r.ev.Kind != "" {
+	for in := results; in != nil || flushing || len(pending) > 0; {
+		if !flushing && len(pending) > 0 {
+			batch, failed := pending, fatal != nil
+			pending, flushing = nil, true
+			go func() {
+				evs, err := p.commit(batch, failed, csv)
+				done <- flushed{evs, err}
+			}()
+		}
+		recv := in
+		if len(pending) >= p.opts.BatchSize {
+			recv = nil // back-pressure until the batch in flight is done
+		}
+		select {
+		case r, ok := <-recv:
+			switch {
+			case !ok:
+				in = nil
+			case r.fatal != nil:
+				fail(r.fatal)
+				if r.ev.Kind != "" {
+					report(r.ev)
+				}
+			case r.rec != nil || r.src != nil:
+				pending = append(pending, r)
+			default:
 				report(r.ev)
 			}
-		case r.rec != nil || r.src != nil:
-			batch = append(batch, r)
-		default:
-			report(r.ev)
-		}
-		if len(batch) >= p.opts.BatchSize || len(results) == 0 {
-			flush()
+		case f := <-done:
+			flushing = false
+			for _, ev := range f.evs {
+				report(ev)
+			}
+			if f.err != nil {
+				fail(f.err)
+			}
 		}
 	}
-	flush()
 	sum.Duration = time.Since(start)
 	if fatal == nil && ctx.Err() != nil {
 		fatal = fmt.Errorf("ingest: stopped (%w); the files not yet taken are still in the inbox", ctx.Err())
@@ -358,12 +381,12 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 // commit makes a batch durable and logged, in the commit order, then removes
 // its sources and reports it. If failed is set (an earlier batch hit a fatal
 // error), the batch is discarded instead: its sources stay in the inbox.
-func (p *Pipeline) commit(batch []result, failed bool, csv *os.File, report func(Event)) (err error) {
+func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Event, err error) {
 	if p.opts.DryRun {
 		for _, r := range batch {
-			report(r.ev)
+			evs = append(evs, r.ev)
 		}
-		return nil
+		return evs, nil
 	}
 	hook := func(s Step) error {
 		if p.opts.Hook == nil {
@@ -389,12 +412,12 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File, report func
 			}
 			p.settle(r)
 			if r.src != nil {
-				report(Event{Kind: Left, Path: r.src.path, Message: "not committed: the run stopped on an error; it is still in the inbox"})
+				evs = append(evs, Event{Kind: Left, Path: r.src.path, Message: "not committed: the run stopped on an error; it is still in the inbox"})
 			}
 		}
 	}()
 	if failed {
-		return nil
+		return nil, nil
 	}
 
 	// 1. Released files: data durable, then named, then the names durable.
@@ -406,21 +429,21 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File, report func
 	}
 	if named {
 		if err := atomicfile.SyncFS(p.opts.Release); err != nil {
-			return fmt.Errorf("ingest: release folder %s: cannot flush to disk: %w", p.opts.Release, err)
+			return nil, fmt.Errorf("ingest: release folder %s: cannot flush to disk: %w", p.opts.Release, err)
 		}
 		if err := hook(StepPublish); err != nil {
-			return fmt.Errorf("ingest: release folder %s: %w", p.opts.Release, err)
+			return nil, fmt.Errorf("ingest: release folder %s: %w", p.opts.Release, err)
 		}
 		for i := range batch {
 			if batch[i].pending == nil {
 				continue
 			}
-			if err := batch[i].pending.Publish(true); err != nil {
-				return fmt.Errorf("ingest: release folder %s: %w", p.opts.Release, pathErr(err))
+			if err := batch[i].pending.Publish(false); err != nil {
+				return nil, fmt.Errorf("ingest: release folder %s: %w", p.opts.Release, pathErr(err))
 			}
 		}
 		if err := atomicfile.SyncFS(p.opts.Release); err != nil {
-			return fmt.Errorf("ingest: release folder %s: cannot flush to disk: %w", p.opts.Release, err)
+			return nil, fmt.Errorf("ingest: release folder %s: cannot flush to disk: %w", p.opts.Release, err)
 		}
 	}
 
@@ -437,7 +460,7 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File, report func
 			line, err := manifest.Marshal(d)
 			if err != nil {
 				p.mu.Unlock()
-				return fmt.Errorf("ingest: %w", err)
+				return nil, fmt.Errorf("ingest: %w", err)
 			}
 			dupRecs[i] = sha256.Sum256(line)
 			lines.WriteString(dupLine(r.dup, dupRecs[i]))
@@ -454,20 +477,20 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File, report func
 	p.mu.Unlock()
 	_, statErr := os.Stat(p.ix.file)
 	if err := p.ix.appendDurable([]byte(lines.String())); err != nil {
-		return err
+		return nil, err
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
 		if err := atomicfile.SyncDir(filepath.Dir(p.ix.file)); err != nil {
-			return fmt.Errorf("ingest: index: %w", err)
+			return nil, fmt.Errorf("ingest: index: %w", err)
 		}
 	}
 
 	// 3. The commit point, and the signed checkpoint.
 	if err := hook(StepCommit); err != nil {
-		return fmt.Errorf("ingest: log: %w", err)
+		return nil, fmt.Errorf("ingest: log: %w", err)
 	}
 	if _, err := p.log.Append(recs); err != nil {
-		return err
+		return nil, err
 	}
 	committed = true
 	var csvRows strings.Builder
@@ -516,12 +539,12 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File, report func
 		}
 	}
 	for _, r := range batch {
-		report(r.ev)
+		evs = append(evs, r.ev)
 	}
 	if removeErr != nil {
-		return fmt.Errorf("ingest: removing committed sources: %w", removeErr)
+		return evs, fmt.Errorf("ingest: removing committed sources: %w", removeErr)
 	}
-	return nil
+	return evs, nil
 }
 
 // settle ends a claim: waiters see the outcome in the index.
@@ -611,8 +634,25 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 	if err := hook(StepHash); err != nil {
 		return p.stepErr(c, err)
 	}
-	sha, head, err := hashFile(f, size)
-	if err != nil {
+	var src io.ReaderAt = f
+	var sha mac
+	var head []byte
+	if size <= memLimit {
+		// Read once: hash, vault and strip all see these very bytes, and
+		// the file is not read three times through the kernel.
+		buf := memPool.Get().(*[]byte)
+		defer memPool.Put(buf)
+		if int64(cap(*buf)) < size {
+			*buf = make([]byte, size)
+		}
+		data := (*buf)[:size]
+		if _, err := f.ReadAt(data, 0); err != nil {
+			return quarantine("unreadable", pathErr(err))
+		}
+		sha = sha256.Sum256(data)
+		head = data[:min(size, photo.SniffLen)]
+		src = bytes.NewReader(data)
+	} else if sha, head, err = hashFile(f, size); err != nil {
 		return quarantine("unreadable", err)
 	}
 	detail.SHA256 = fmt.Sprintf("%x", sha[:])
@@ -653,7 +693,7 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 		p.claims[origKey] = cl
 		p.mu.Unlock()
 	}
-	r := p.store(ctx, c, f, size, sha, format, place, detail, hook)
+	r := p.store(ctx, c, src, size, sha, format, place, detail, hook)
 	if r.pending == nil {
 		p.settle(result{claim: cl, origKey: origKey})
 		return r
@@ -665,7 +705,7 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 
 // store encrypts the original into the vault and strips it into the release
 // folder: everything before the commit point.
-func (p *Pipeline) store(ctx context.Context, c candidate, f *os.File, size int64, sha mac, format photo.Format,
+func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size int64, sha mac, format photo.Format,
 	place Placement, detail manifest.Detail, hook func(Step) error) result {
 	photoCode, err := newCode()
 	if err != nil {
@@ -784,7 +824,7 @@ func (w *hashingWriter) ReadAt(b []byte, off int64) (int, error) { return w.f.Re
 
 func (w *hashingWriter) Seek(off int64, whence int) (int64, error) { return w.f.Seek(off, whence) }
 
-func (p *Pipeline) release(target string, f *os.File, size int64) (*atomicfile.Pending, *photo.Result, string, error) {
+func (p *Pipeline) release(target string, f io.ReaderAt, size int64) (*atomicfile.Pending, *photo.Result, string, error) {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return nil, nil, "", &writeError{err: fmt.Errorf("release folder %s: %w", p.opts.Release, pathErr(err))}
 	}
@@ -887,6 +927,12 @@ func hashFile(f *os.File, size int64) (mac, []byte, error) {
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// memLimit is the largest source read into memory whole (a 12 MP JPEG is 3
+// to 8 MB); larger ones are streamed from the file, three times.
+const memLimit = 16 << 20
+
+var memPool = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
 
 func pathErr(err error) error {
 	var pe *fs.PathError

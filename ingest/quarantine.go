@@ -69,10 +69,10 @@ func quarantineTarget(dst string) (string, error) {
 		if i > 0 {
 			name = stem + "." + strconv.Itoa(i) + ext
 		}
+		// A reason file alone is a quarantine interrupted before the
+		// move: its name is free, and the reason is written again.
 		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
-			if _, err := os.Lstat(name + ReasonSuffix); errors.Is(err, fs.ErrNotExist) {
-				return name, nil
-			}
+			return name, nil
 		}
 	}
 	return "", fmt.Errorf("%s: too many quarantined files of that name", dst)
