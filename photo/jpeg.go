@@ -62,8 +62,11 @@ type jpegReader struct {
 }
 
 func newJPEGReader(r io.Reader) *jpegReader {
-	return &jpegReader{br: bufio.NewReaderSize(r, 64<<10)}
+	return &jpegReader{br: getReader(r)}
 }
+
+// close returns the read buffer to the pool.
+func (j *jpegReader) close() { putReader(j.br) }
 
 func (j *jpegReader) errorf(format string, args ...any) error {
 	return &FormatError{Format: JPEG, Offset: j.off, Msg: fmt.Sprintf(format, args...)}
@@ -312,6 +315,7 @@ func adobeMinimal(p []byte) ([]byte, bool) {
 // stripJPEG copies r to w keeping only what the allowlist of SPEC keeps.
 func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 	j := newJPEGReader(r)
+	defer j.close()
 	if err := j.soi(); err != nil {
 		return err
 	}
@@ -466,6 +470,7 @@ func segName(m byte, kind jpegSeg) string {
 // allowlist drops, or if it does not parse from SOI to a final EOI.
 func checkJPEG(r io.Reader) error {
 	j := newJPEGReader(r)
+	defer j.close()
 	if err := j.soi(); err != nil {
 		return err
 	}

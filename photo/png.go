@@ -34,6 +34,11 @@ type pngReader struct {
 	buf []byte
 }
 
+func newPNGReader(r io.Reader) *pngReader { return &pngReader{br: getReader(r)} }
+
+// close returns the read buffer to the pool.
+func (p *pngReader) close() { putReader(p.br) }
+
 func (p *pngReader) errorf(format string, args ...any) error {
 	return &FormatError{Format: PNG, Offset: p.off, Msg: fmt.Sprintf(format, args...)}
 }
@@ -132,7 +137,8 @@ func writePNGChunk(w io.Writer, typ string, data []byte) error {
 // stripPNG copies r to w keeping only the allowlisted chunks, each copied
 // byte for byte with its original CRC.
 func stripPNG(w io.Writer, r io.Reader, res *Result) error {
-	p := &pngReader{br: bufio.NewReaderSize(r, 64<<10)}
+	p := newPNGReader(r)
+	defer p.close()
 	if err := p.signature(); err != nil {
 		return err
 	}
@@ -204,7 +210,8 @@ func stripPNG(w io.Writer, r io.Reader, res *Result) error {
 // checkPNG re-parses a stripped PNG and fails if it holds a chunk outside
 // the allowlist, a bad CRC, or anything after IEND.
 func checkPNG(r io.Reader) error {
-	p := &pngReader{br: bufio.NewReaderSize(r, 64<<10)}
+	p := newPNGReader(r)
+	defer p.close()
 	if err := p.signature(); err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package photo
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -106,6 +105,7 @@ func Scan(r io.ReaderAt, size int64) (*Report, error) {
 
 func scanJPEG(r io.Reader, rep *Report) error {
 	j := newJPEGReader(r)
+	defer j.close()
 	if err := j.soi(); err != nil {
 		return err
 	}
@@ -197,7 +197,8 @@ func appID(p []byte) string {
 }
 
 func scanPNG(r io.Reader, rep *Report) error {
-	p := &pngReader{br: bufio.NewReaderSize(r, 64<<10)}
+	p := newPNGReader(r)
+	defer p.close()
 	if err := p.signature(); err != nil {
 		return err
 	}

@@ -134,6 +134,21 @@ func stripWith(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 // and the self-check hand data over a few times per photo, not hundreds.
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
 
+// readerPool holds the read buffers of the container walkers: large, so a
+// 12 MP photo takes a few dozen reads rather than hundreds.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
+
+func getReader(r io.Reader) *bufio.Reader {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readerPool.Put(br)
+}
+
 // check re-parses a stripped stream of format f.
 func check(f Format, r io.Reader) error {
 	switch f {

@@ -1,7 +1,6 @@
 package photo
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -242,7 +241,8 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 // the data exactly, only allowlisted chunks may appear, and the VP8X flags
 // must agree with the chunks present.
 func checkWebP(r io.Reader) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := getReader(r)
+	defer putReader(br)
 	var off int64
 	read := func(b []byte) error {
 		n, err := io.ReadFull(br, b)
