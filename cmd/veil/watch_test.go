@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -643,4 +644,77 @@ func (e *watchEnv) countInbox(t *testing.T) int {
 		return nil
 	})
 	return n
+}
+
+// TestWatchHumanLog checks the default output: timestamped lines, a line per
+// pass that did something, problems on stderr, and a summary when stopped.
+func TestWatchHumanLog(t *testing.T) {
+	e := newWatchEnv(t)
+	e.drop(t, "Jane Doe/before", 2)
+	os.MkdirAll(filepath.Join(e.inbox, "Jane Doe", "weird"), 0o755)
+	os.WriteFile(filepath.Join(e.inbox, "Jane Doe", "weird", "x.jpg"), e.photo(), 0o644)
+	cmd := exec.Command(veilPath(t), "watch", "--vault", e.vault, "--out", e.release, "--settle", "0", e.inbox)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var got []string
+	deadline := time.After(10 * time.Second)
+	for ready := false; !ready; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("veil watch ended:\n%s\n%s", strings.Join(got, "\n"), stderr.String())
+			}
+			got = append(got, l)
+			ready = strings.Contains(l, "the inbox is caught up")
+		case <-deadline:
+			t.Fatalf("not ready within 10 s:\n%s\n%s", strings.Join(got, "\n"), stderr.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for l := range lines {
+		got = append(got, l)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+	}
+	stamp := `^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d `
+	for _, want := range []string{
+		stamp + `veil: watching .*inbox \(settle 0s, rescan 1m0s\)$`,
+		stamp + `ingested 2, duplicates 0, quarantined 1, [0-9.]+ kB, [0-9.]+ s$`,
+		stamp + `veil: the inbox is caught up; watching for new photos$`,
+		stamp + `stopped; since start: ingested 2, duplicates 0, quarantined 1, `,
+	} {
+		if !slicesContainMatch(got, want) {
+			t.Errorf("stdout has no line matching %s:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	if !regexp.MustCompile(`(?m)` + stamp + `veil: .*Jane Doe/weird/x.jpg: unknown phase "weird".*\(moved to .*\.quarantine\)$`).MatchString(strings.TrimSpace(stderr.String())) {
+		t.Errorf("stderr does not report the quarantined file:\n%s", stderr.String())
+	}
+}
+
+func slicesContainMatch(lines []string, re string) bool {
+	r := regexp.MustCompile(re)
+	for _, l := range lines {
+		if r.MatchString(l) {
+			return true
+		}
+	}
+	return false
 }
