@@ -353,6 +353,7 @@ func (w *watcher) loop(ctx context.Context) error {
 	running := false
 	ready := false
 	done := make(chan passResult, 1)
+	events, errs := w.fs.Events, w.fs.Errors
 	for {
 		select {
 		case <-ctx.Done():
@@ -364,12 +365,16 @@ func (w *watcher) loop(ctx context.Context) error {
 				}
 			}
 			return nil
-		case ev, ok := <-w.fs.Events:
-			if ok && w.relevant(ev) {
+		case ev, ok := <-events:
+			if !ok {
+				events = nil // closed: the rescans carry on alone
+			} else if w.relevant(ev) {
 				arrived()
 			}
-		case err, ok := <-w.fs.Errors:
-			if ok {
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+			} else {
 				// Overflow: events were lost; scan everything now.
 				w.log.problem("warning", fmt.Sprintf("warning: file system events lost (%v); scanning the whole inbox", err))
 				schedule(time.Now())

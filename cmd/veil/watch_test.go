@@ -507,6 +507,30 @@ func TestWatchWaitsForLockHolder(t *testing.T) {
 	}
 }
 
+// TestWatchStopWhileWaiting stops watch while it waits for the vault lock:
+// it exits 0 at once, having taken nothing.
+func TestWatchStopWhileWaiting(t *testing.T) {
+	e := newWatchEnv(t)
+	lock, err := vault.AcquireLock(context.Background(), e.vault, "veil ingest", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	e.drop(t, "Jane Doe/before", 3)
+	w := e.startWatch(t, "--settle", "200ms")
+	w.until(t, 10*time.Second, "waiting", func(ev map[string]any) bool { return ev["event"] == "waiting" })
+	code, took := w.stop(t)
+	if code != 0 || took > 2*time.Second {
+		t.Fatalf("exit %d, %v after SIGTERM while waiting for the lock\n%s", code, took, w.stderr)
+	}
+	if n := e.countInbox(t); n != 3 {
+		t.Errorf("%d files left in the inbox, want 3", n)
+	}
+	if exists(filepath.Join(e.vault, "log", manifest.RecordsFile)) {
+		t.Errorf("watch wrote to the log without holding the lock")
+	}
+}
+
 // TestWatchNoticesOtherWriter runs veil ingest on another inbox of the same
 // vault while watch is idle between passes: watch keeps its Pipeline open
 // between passes, and must see that the log moved on and open it again
