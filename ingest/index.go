@@ -35,6 +35,13 @@ const IndexFile = "ingest.idx"
 
 type mac [32]byte
 
+// short is a mac cut to 128 bits: the in-memory key of the duplicate index,
+// which is what memory grows with. Collisions among keyed 128-bit values are
+// out of reach.
+type short [16]byte
+
+func (m mac) short() short { return short(m[:16]) }
+
 // keyed computes the HMACs of the index; the domain keeps the three kinds of
 // input apart.
 type keyed struct{ key []byte }
@@ -59,6 +66,12 @@ type original struct {
 	path  mac
 }
 
+// seen is an "o" entry in memory, for a photo whose record is committed.
+type seen struct {
+	photo uuid.UUID
+	path  short
+}
+
 // dupKey names a duplicate source: its path and its bytes.
 type dupKey struct{ path, orig mac }
 
@@ -66,14 +79,14 @@ type dupKey struct{ path, orig mac }
 type index struct {
 	file      string
 	subjects  map[mac]uuid.UUID
-	originals map[mac]original
+	originals map[short]seen // committed photos only, once New has pruned it
 	dups      map[dupKey]mac // -> sha256 of the duplicate record
 }
 
 // loadIndex reads IndexFile in dir. A torn last line (a crash while
 // appending) is dropped, and cut off the file when truncate is set.
 func loadIndex(dir string, truncate bool) (*index, error) {
-	ix := &index{file: filepath.Join(dir, IndexFile), subjects: map[mac]uuid.UUID{}, originals: map[mac]original{}, dups: map[dupKey]mac{}}
+	ix := &index{file: filepath.Join(dir, IndexFile), subjects: map[mac]uuid.UUID{}, originals: map[short]seen{}, dups: map[dupKey]mac{}}
 	f, err := os.Open(ix.file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ix, nil
@@ -127,7 +140,7 @@ func (ix *index) parse(line []byte) error {
 		if !ok || !ok2 || err != nil {
 			return bad
 		}
-		ix.originals[k] = original{photo: u, path: p}
+		ix.originals[k.short()] = seen{photo: u, path: p.short()}
 	case len(f) == 4 && string(f[0]) == "d":
 		p, ok := hexMac(f[1])
 		o, ok2 := hexMac(f[2])

@@ -164,8 +164,15 @@ func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 		p.Close()
 		return nil, err
 	}
+	// An "o" entry counts only if its photo's record is committed: a crash
+	// between the index fsync and the log append leaves one that does not.
+	for k, o := range p.ix.originals {
+		if _, ok := p.com.photos[o.photo]; !ok {
+			delete(p.ix.originals, k)
+		}
+	}
 	if opts.DryRun {
-		p.com.blobs = nil
+		p.com.blobs, p.com.photos = nil, nil
 		return p, nil
 	}
 	// What a crash left behind. The lock is ours, so nothing here is a
@@ -180,6 +187,7 @@ func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 		p.cleaned = append(p.cleaned, "blob "+h)
 	}
 	rel, err := cleanRelease(opts.Release, p.com.photos)
+	p.com.photos = nil // only New needs every photo code; memory stays small
 	if err != nil {
 		p.Close()
 		return nil, err
@@ -503,8 +511,7 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 		if r.pending == nil {
 			continue
 		}
-		p.com.photos[r.orig.photo] = struct{}{}
-		p.ix.originals[r.origKey] = r.orig
+		p.ix.originals[r.origKey.short()] = seen{photo: r.orig.photo, path: r.orig.path.short()}
 		csvRows.WriteString(csvRow(r.rec.(*manifest.Ingest)))
 	}
 	p.mu.Unlock()
@@ -670,19 +677,17 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 	var cl *claim
 	for cl == nil {
 		p.mu.Lock()
-		if o, ok := p.ix.originals[origKey]; ok {
-			if _, done := p.com.photos[o.photo]; done {
-				dk := dupKey{path: pathKey, orig: origKey}
-				rh, ok := p.ix.dups[dk]
-				_, logged := p.com.dups[rh]
-				p.mu.Unlock()
-				if o.path == pathKey || ok && logged {
-					return result{ev: Event{Kind: Already, Photo: o.photo.String(), Bytes: size}, src: p.sourceUnlessKept(c)}
-				}
-				r := p.duplicate(c, detail, o.photo, size)
-				r.dup = dk
-				return r
+		if o, ok := p.ix.originals[origKey.short()]; ok {
+			dk := dupKey{path: pathKey, orig: origKey}
+			rh, ok := p.ix.dups[dk]
+			_, logged := p.com.dups[rh]
+			p.mu.Unlock()
+			if o.path == pathKey.short() || ok && logged {
+				return result{ev: Event{Kind: Already, Photo: o.photo.String(), Bytes: size}, src: p.sourceUnlessKept(c)}
 			}
+			r := p.duplicate(c, detail, o.photo, size)
+			r.dup = dk
+			return r
 		}
 		if w := p.claims[origKey]; w != nil {
 			p.mu.Unlock()
@@ -731,8 +736,7 @@ func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size i
 			return p.stripFailed(c, detail, err)
 		}
 		p.mu.Lock()
-		p.com.photos[photoCode] = struct{}{}
-		p.ix.originals[p.keys.original(sha)] = original{photo: photoCode, path: p.keys.path(detail.Path)}
+		p.ix.originals[p.keys.original(sha).short()] = seen{photo: photoCode, path: p.keys.path(detail.Path).short()}
 		p.mu.Unlock()
 		return result{ev: Event{Kind: Ingested, Photo: photoCode.String(), Subject: subject.String(), Phase: place.Phase,
 			Format: res.Format.String(), Width: res.Width, Height: res.Height, Bytes: size}}

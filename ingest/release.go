@@ -51,9 +51,9 @@ type lightIngest struct {
 
 // committed is what the log holds, as ingest needs it.
 type committed struct {
-	photos  map[uuid.UUID]struct{}
-	blobs   map[mac]struct{} // nil once the start-up cleaning is done
-	dups    map[mac]struct{} // sha256 of every duplicate record's line
+	photos  map[uuid.UUID]struct{} // nil once New has used it
+	blobs   map[mac]struct{}       // nil once the start-up cleaning is done
+	dups    map[mac]struct{}       // sha256 of every duplicate record's line
 	ingests int64
 	csvSum  [32]byte // sha256 of the CSVFile the log calls for
 }
