@@ -243,6 +243,11 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 			return fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)
 		}
 	}
+	// Created now, not by the first pass, so that it can be recognised
+	// and left unwatched should it lie inside an inbox.
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return fmt.Errorf("release folder %s: %v", opts.Out, pathError(err))
+	}
 	fsw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watch: cannot watch the inbox: %w", err)
