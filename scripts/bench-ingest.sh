@@ -36,16 +36,15 @@ printf 'correct horse battery staple\n' >"$work/pass"
 recipient=$(grep -o 'age1[0-9a-z]*' "$work/vault0/vault.json" | head -1)
 
 # corpus N WxH DIR: N photos with realistic metadata, as inbox/<patient>/<phase>/IMG_n.jpg
+# (ten patients, by the last digit of n)
 corpus() {
 	local n=$1 size=$2 dir=$3
 	go run ./scripts/gencorpus -n "$n" -size "$size" -o "$dir.flat" >/dev/null
-	local i=0
-	for f in "$dir.flat"/*.jpg; do
-		local p=$((i % 50)) ph=before
-		[ $((i % 2)) = 1 ] && ph=after
-		mkdir -p "$dir/Patient $p/$ph"
-		mv "$f" "$dir/Patient $p/$ph/"
-		i=$((i + 1))
+	for d in 0 1 2 3 4 5 6 7 8 9; do
+		local ph=before
+		[ $((d % 2)) = 1 ] && ph=after
+		mkdir -p "$dir/Patient $d/$ph"
+		find "$dir.flat" -name "IMG_*$d.jpg" -exec mv -t "$dir/Patient $d/$ph/" {} +
 	done
 	rmdir "$dir.flat"
 }
