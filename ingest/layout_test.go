@@ -70,3 +70,15 @@ func TestNormalizePatient(t *testing.T) {
 		t.Errorf("NormalizePatient(Straße) = %q", got)
 	}
 }
+
+func TestTempAndSystemNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"IMG_0001.jpg": false, "Thumbs.db": true, "desktop.ini": true, ".DS_Store": true,
+		"IMG_0001.jpg.part": true, "photo.crdownload": true, "~$notes.docx": true,
+		"IMG_0001.JPG": false, "thumbs.db.jpg": false,
+	} {
+		if got := isTempName(name); got != want {
+			t.Errorf("isTempName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -14,14 +14,24 @@ import (
 var (
 	tempSuffixes = []string{"~", ".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".filepart", ".swp", ".!sync", ".sb-"}
 	tempPrefixes = []string{"~$", ".~"}
+	// systemNames are files an operating system leaves in any folder it
+	// shows. They are not photos: skipped, never quarantined. (Thumbs.db
+	// holds thumbnails of the folder's photos; it stays where Windows put it.)
+	systemNames = []string{"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "icon\r"}
 )
 
-// isTempName reports whether a base name is hidden or a copy in progress.
+// isTempName reports whether a base name is hidden, a copy in progress, or
+// operating-system litter.
 func isTempName(name string) bool {
 	if strings.HasPrefix(name, ".") {
 		return true
 	}
 	l := strings.ToLower(name)
+	for _, s := range systemNames {
+		if l == s {
+			return true
+		}
+	}
 	for _, s := range tempSuffixes {
 		if strings.HasSuffix(l, s) {
 			return true

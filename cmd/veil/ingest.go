@@ -28,6 +28,7 @@ type IngestOptions struct {
 	Workers    int
 	KeepSource bool
 	Settle     time.Duration
+	Wait       time.Duration
 	MaxSize    string
 	DryRun     bool
 	JSON       bool
@@ -106,6 +107,7 @@ duplicate events carry codes only, quarantined ones the path only.`,
 	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
 	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later runs skip them)")
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
+	f.DurationVar(&opts.Wait, "wait", 10*time.Minute, "if another veil (watch, reveal) holds the vault lock, wait this long for it (0: fail at once)")
 	f.StringVar(&opts.MaxSize, "max-size", "200MB", "quarantine files larger than this (bytes, or with kB, MB, GB)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "report what would happen and change nothing")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per event and a summary, no progress")
@@ -164,10 +166,21 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	}
 	if !opts.DryRun {
 		lock, err := vault.AcquireLock(ctx, opts.Vault, "veil ingest", 0)
+		var le *vault.LockedError
+		if errors.As(err, &le) && opts.Wait > 0 {
+			// veil watch takes the lock for a few seconds per pass, so the
+			// nightly run waits its turn rather than failing.
+			msg := fmt.Sprintf("%v; waiting up to %v", err, opts.Wait)
+			if opts.JSON {
+				json.NewEncoder(stdout).Encode(ingestEvent{Event: "waiting", Message: msg})
+			} else {
+				fmt.Fprintln(stderr, "veil: "+msg)
+			}
+			lock, err = vault.AcquireLock(ctx, opts.Vault, "veil ingest", opts.Wait)
+		}
 		if err != nil {
-			var le *vault.LockedError
 			if errors.As(err, &le) {
-				return fmt.Errorf("%w; try again when it has finished", err)
+				return fmt.Errorf("%w; gave up after --wait %v (run again later, or give a longer --wait)", err, opts.Wait)
 			}
 			return err
 		}
