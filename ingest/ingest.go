@@ -240,6 +240,7 @@ type result struct {
 	rec     manifest.Record     // to log, or nil
 	pending *atomicfile.Pending // Ingested: the released file, not yet named
 	blob    string              // Ingested: blob hash, removed if the batch fails
+	staged  *vault.Staged       // Ingested: the encrypted original, not yet durable or named
 	origKey mac                 // Ingested
 	orig    original            // Ingested
 	subjKey mac                 // Ingested
@@ -415,6 +416,9 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 				r.pending.Discard()
 				os.Remove(filepath.Join(p.opts.Release, r.rec.(*manifest.Ingest).Released.Path))
 			}
+			if r.staged != nil {
+				r.staged.Discard()
+			}
 			if r.blob != "" {
 				os.Remove(p.v.BlobPath(r.blob))
 			}
@@ -428,7 +432,17 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 		return nil, nil
 	}
 
-	// 1. Released files: data durable, then named, then the names durable.
+	// 1. Encrypted originals, then released files: data durable, then
+	// named, then the names durable.
+	var staged []*vault.Staged
+	for _, r := range batch {
+		if r.staged != nil {
+			staged = append(staged, r.staged)
+		}
+	}
+	if err := p.v.CommitStaged(staged); err != nil {
+		return nil, fmt.Errorf("ingest: vault %s: %w", p.v.Dir(), err)
+	}
 	var named bool
 	for _, r := range batch {
 		if r.pending != nil {
@@ -742,28 +756,30 @@ func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size i
 			Format: res.Format.String(), Width: res.Width, Height: res.Height, Bytes: size}}
 	}
 
-	// Encrypt into the vault: durable when Put returns.
+	// Encrypt into the vault: staged here, made durable and named with the
+	// rest of its batch (group commit) before the batch is logged.
 	if err := hook(StepPut); err != nil {
 		return p.stepErr(c, err)
 	}
-	ref, err := p.v.Put(ctx, io.NewSectionReader(f, 0, size))
+	st, err := p.v.Stage(ctx, io.NewSectionReader(f, 0, size))
 	if err != nil {
 		return p.stepErr(c, err)
 	}
+	ref := st.Ref
 	if ref.PlainSize != size || ref.PlainSHA256 != detail.SHA256 {
-		os.Remove(p.v.BlobPath(ref.Hash))
+		st.Discard()
 		return result{ev: Event{Kind: Left, Path: c.path, Message: "changed while being read; left for the next run"}}
 	}
 
 	// Strip into a temporary file in the release folder, self-checked.
 	if err := hook(StepRelease); err != nil {
-		os.Remove(p.v.BlobPath(ref.Hash))
+		st.Discard()
 		return p.stepErr(c, err)
 	}
 	target := filepath.Join(p.opts.Release, filepath.FromSlash(relPath))
 	pending, res, relSHA, err := p.release(target, f, size)
 	if err != nil {
-		os.Remove(p.v.BlobPath(ref.Hash))
+		st.Discard()
 		var we *writeError
 		if errors.As(err, &we) {
 			return p.stepErr(c, we.err)
@@ -773,7 +789,7 @@ func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size i
 	sealed, err := manifest.Seal(detail, p.recipients)
 	if err != nil {
 		pending.Discard()
-		os.Remove(p.v.BlobPath(ref.Hash))
+		st.Discard()
 		return result{fatal: err}
 	}
 	rec := &manifest.Ingest{
@@ -786,7 +802,7 @@ func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size i
 	return result{
 		ev: Event{Kind: Ingested, Photo: rec.Photo, Subject: rec.Subject, Phase: rec.Phase, Format: rec.Format,
 			Width: res.Width, Height: res.Height, Bytes: size},
-		rec: rec, pending: pending, blob: ref.Hash,
+		rec: rec, pending: pending, blob: ref.Hash, staged: st,
 		orig: original{photo: photoCode}, subjKey: subjKey,
 		src: p.sourceUnlessKept(c),
 	}
