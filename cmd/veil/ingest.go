@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/vault"
 )
@@ -79,40 +80,52 @@ duplicate events carry codes only, quarantined ones the path only.`,
 			usage := func(format string, a ...any) error {
 				return usageError{err: fmt.Errorf("ingest: "+format, a...), cmd: c.CommandPath()}
 			}
-			if opts.Vault == "" {
-				return usage("--vault is required")
-			}
-			if opts.Out == "" {
-				return usage("--out RELEASE is required")
-			}
-			if opts.Workers < 1 {
-				return usage("--workers must be at least 1")
-			}
-			if opts.Settle < 0 {
-				return usage("--settle must not be negative")
-			}
-			if _, err := parseSize(opts.MaxSize); err != nil {
-				return usage("--max-size: %v", err)
-			}
-			if _, err := ingest.ParseLayout(opts.Layout); err != nil {
-				return usage("--layout: %v", err)
+			if err := checkPipelineOptions(opts, usage); err != nil {
+				return err
 			}
 			return runIngest(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault (see 'veil init')")
-	f.StringVar(&opts.Out, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
-	f.StringVar(&opts.Layout, "layout", ingest.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above)")
-	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
-	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later runs skip them)")
-	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
+	addPipelineFlags(f, &opts, "runs")
 	f.DurationVar(&opts.Wait, "wait", 10*time.Minute, "if another veil (watch, reveal) holds the vault lock, wait this long for it (0: fail at once)")
-	f.StringVar(&opts.MaxSize, "max-size", "200MB", "quarantine files larger than this (bytes, or with kB, MB, GB)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "report what would happen and change nothing")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per event and a summary, no progress")
 	f.BoolVar(&opts.Quiet, "quiet", false, "print only problems and the summary")
 	return c
+}
+
+// addPipelineFlags registers the flags that ingest and watch share. later
+// says what comes after this run ("runs" or "passes").
+func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
+	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault (see 'veil init')")
+	f.StringVar(&opts.Out, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
+	f.StringVar(&opts.Layout, "layout", ingest.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above)")
+	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
+	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later "+later+" skip them)")
+	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
+	f.StringVar(&opts.MaxSize, "max-size", "200MB", "quarantine files larger than this (bytes, or with kB, MB, GB)")
+}
+
+// checkPipelineOptions validates the flags that ingest and watch share.
+func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) error {
+	switch {
+	case opts.Vault == "":
+		return usage("--vault is required")
+	case opts.Out == "":
+		return usage("--out RELEASE is required")
+	case opts.Workers < 1:
+		return usage("--workers must be at least 1")
+	case opts.Settle < 0:
+		return usage("--settle must not be negative")
+	}
+	if _, err := parseSize(opts.MaxSize); err != nil {
+		return usage("--max-size: %v", err)
+	}
+	if _, err := ingest.ParseLayout(opts.Layout); err != nil {
+		return usage("--layout: %v", err)
+	}
+	return nil
 }
 
 // ingestEvent is what --json prints.

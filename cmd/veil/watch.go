@@ -64,35 +64,17 @@ each with a "time", plus "waiting", "ready" and "stopped" events.
 			usage := func(format string, a ...any) error {
 				return usageError{err: fmt.Errorf("watch: "+format, a...), cmd: c.CommandPath()}
 			}
-			switch {
-			case opts.Vault == "":
-				return usage("--vault is required")
-			case opts.Out == "":
-				return usage("--out RELEASE is required")
-			case opts.Workers < 1:
-				return usage("--workers must be at least 1")
-			case opts.Settle < 0:
-				return usage("--settle must not be negative")
-			case opts.Rescan < time.Second:
+			if err := checkPipelineOptions(opts.IngestOptions, usage); err != nil {
+				return err
+			}
+			if opts.Rescan < time.Second {
 				return usage("--rescan must be at least 1s")
-			}
-			if _, err := parseSize(opts.MaxSize); err != nil {
-				return usage("--max-size: %v", err)
-			}
-			if _, err := ingest.ParseLayout(opts.Layout); err != nil {
-				return usage("--layout: %v", err)
 			}
 			return runWatch(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault (see 'veil init')")
-	f.StringVar(&opts.Out, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
-	f.StringVar(&opts.Layout, "layout", ingest.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above)")
-	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
-	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later passes skip them)")
-	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
-	f.StringVar(&opts.MaxSize, "max-size", "200MB", "quarantine files larger than this (bytes, or with kB, MB, GB)")
+	addPipelineFlags(f, &opts.IngestOptions, "passes")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per event, each with its time")
 	f.BoolVar(&opts.Quiet, "quiet", false, "print only problems, and a summary when stopped")
 	f.DurationVar(&opts.Rescan, "rescan", 60*time.Second, "scan the whole inbox this often, for events the file system did not deliver")
