@@ -1,4 +1,4 @@
-// Command veil de-identifies clinical photos: it strips identifying metadata
+// Command veil codes clinical photos: it strips identifying metadata
 // losslessly, codes photos and patients, keeps originals in an encrypted vault
 // and records every step in a signed, append-only manifest.
 package main

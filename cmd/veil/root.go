@@ -16,7 +16,7 @@ var globalOpts GlobalOptions
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "veil",
-		Short: "De-identify clinical photos into coded data, with an encrypted vault and a signed log",
+		Short: "Strip identifying metadata from clinical photos and code them, with an encrypted vault and a signed log",
 		Long: `veil takes clinical before/after photos, removes what in the file can identify
 the patient, the place, the time or the device (EXIF, GPS, XMP, IPTC, comments,
 thumbnails, trailers), gives each photo and each patient a random code, keeps the
