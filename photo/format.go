@@ -98,7 +98,12 @@ func (e *UnsupportedError) Error() string {
 	if d == "" {
 		d = e.Format.String()
 	}
-	return fmt.Sprintf("%s is not supported yet; only JPEG, PNG and WebP can be stripped", d)
+	msg := fmt.Sprintf("%s is not supported yet; only JPEG, PNG and WebP can be stripped", d)
+	if e.Format == HEIF {
+		// iPhones save HEIC by default; the fix is one setting away.
+		msg += " (export it as JPEG, or set the iPhone to Settings > Camera > Formats > Most Compatible)"
+	}
+	return msg
 }
 
 // Is makes errors.Is(err, ErrUnsupported) true.
