@@ -93,8 +93,8 @@ func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stder
 		return err
 	}
 	if !opts.JSON {
-		fmt.Fprintf(stdout, "scanned %d files: %d carry identifying metadata, %d clean, %d unreadable\n",
-			total, withMeta, total-withMeta-refused, refused)
+		fmt.Fprintf(stdout, "scanned %s: %d carry identifying metadata, %d clean, %d unreadable\n",
+			plural(total, "file"), withMeta, total-withMeta-refused, refused)
 	}
 	if refused > 0 {
 		return partialError{refused: refused, verb: "unreadable"}

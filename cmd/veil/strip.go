@@ -215,8 +215,8 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 	if opts.JSON {
 		enc.Encode(sum)
 	} else {
-		fmt.Fprintf(stdout, "stripped %d files (%s -> %s), refused %d, %.1f s\n",
-			sum.Stripped, humanBytes(sum.BytesIn), humanBytes(sum.BytesOut), sum.Refused, sum.Seconds)
+		fmt.Fprintf(stdout, "stripped %s (%s -> %s), refused %d, %.1f s\n",
+			plural(sum.Stripped, "file"), humanBytes(sum.BytesIn), humanBytes(sum.BytesOut), sum.Refused, sum.Seconds)
 	}
 	if fatal != nil {
 		return fatal
