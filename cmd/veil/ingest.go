@@ -128,6 +128,27 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 	return nil
 }
 
+// openPipeline opens the vault and checks the inboxes for ingest and watch;
+// the flags were validated by checkPipelineOptions.
+func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *ingest.Layout, error) {
+	maxSize, _ := parseSize(opts.MaxSize)
+	layout, _ := ingest.ParseLayout(opts.Layout)
+	v, err := vault.Open(opts.Vault)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	for _, in := range inboxes {
+		fi, err := os.Stat(in)
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("inbox %s: %v", in, pathError(err))
+		}
+		if !fi.IsDir() {
+			return nil, 0, nil, fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)
+		}
+	}
+	return v, maxSize, layout, nil
+}
+
 // ingestEvent is what --json prints.
 type ingestEvent struct {
 	Event   string `json:"event"`
@@ -162,20 +183,9 @@ type ingestSummary struct {
 }
 
 func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout, stderr io.Writer) error {
-	maxSize, _ := parseSize(opts.MaxSize)
-	layout, _ := ingest.ParseLayout(opts.Layout)
-	v, err := vault.Open(opts.Vault)
+	v, maxSize, layout, err := openPipeline(opts, inboxes)
 	if err != nil {
 		return err
-	}
-	for _, in := range inboxes {
-		fi, err := os.Stat(in)
-		if err != nil {
-			return fmt.Errorf("inbox %s: %v", in, pathError(err))
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)
-		}
 	}
 	if !opts.DryRun {
 		lock, err := vault.AcquireLock(ctx, opts.Vault, "veil ingest", 0)

@@ -210,20 +210,9 @@ type watcher struct {
 }
 
 func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, stderr io.Writer) error {
-	maxSize, _ := parseSize(opts.MaxSize)
-	layout, _ := ingest.ParseLayout(opts.Layout)
-	v, err := vault.Open(opts.Vault)
+	v, maxSize, layout, err := openPipeline(opts.IngestOptions, inboxes)
 	if err != nil {
 		return err
-	}
-	for _, in := range inboxes {
-		fi, err := os.Stat(in)
-		if err != nil {
-			return fmt.Errorf("inbox %s: %v", in, pathError(err))
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)
-		}
 	}
 	// Created now, not by the first pass, so that it can be recognised
 	// and left unwatched should it lie inside an inbox.
