@@ -259,48 +259,11 @@ func (h *crashHarness) check(t *testing.T, name, dir, inbox, release, vdir strin
 	}
 
 	// Every record, unsealed: which source it stands for.
-	logged := map[string]int{} // source path -> ingest and duplicate records
-	ingested := map[string]int{}
-	quarantined := map[string]int{}
-	ingests := 0
-	err = manifest.Scan(v.LogDir(), func(i int64, line []byte) error {
-		r, err := manifest.Parse(line)
-		if err != nil {
-			return fmt.Errorf("record %d: %w", i, err)
-		}
-		var sealed string
-		switch r := r.(type) {
-		case *manifest.Ingest:
-			sealed = r.Sealed
-			ingests++
-		case *manifest.Duplicate:
-			sealed = r.Sealed
-		case *manifest.Quarantine:
-			sealed = r.Sealed
-		}
-		d, err := manifest.Unseal(sealed, h.cust.Identity)
-		if err != nil {
-			return fmt.Errorf("record %d: %w", i, err)
-		}
-		rel, err := filepath.Rel(inbox, d.Path)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		switch r.(type) {
-		case *manifest.Quarantine:
-			quarantined[rel]++
-		case *manifest.Ingest:
-			ingested[d.SHA256]++
-			logged[rel]++
-		default:
-			logged[rel]++
-		}
-		return nil
-	})
+	lt, err := tallyLog(v.LogDir(), inbox, h.cust.Identity)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	logged, ingested, quarantined, ingests := lt.logged, lt.ingested, lt.quarantined, lt.ingests
 	for rel, sum := range h.good {
 		if rel == h.bad {
 			continue

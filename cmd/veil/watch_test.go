@@ -232,52 +232,15 @@ func (e *watchEnv) account(t *testing.T) (left int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logged := map[string]int{} // by path: ingest and duplicate records
-	quarantined := map[string]int{}
-	ingested := map[string]int{} // by sha256 of the original
-	photos := 0
-	err = manifest.Scan(filepath.Join(e.vault, "log"), func(i int64, line []byte) error {
-		r, err := manifest.Parse(line)
-		if err != nil {
-			return err
-		}
-		var sealed string
-		switch r := r.(type) {
-		case *manifest.Ingest:
-			sealed = r.Sealed
-			photos++
-		case *manifest.Duplicate:
-			sealed = r.Sealed
-		case *manifest.Quarantine:
-			sealed = r.Sealed
-		default:
-			return nil
-		}
-		d, err := manifest.Unseal(sealed, cust.Identity)
-		if err != nil {
-			return fmt.Errorf("record %d: %w", i, err)
-		}
-		rel, err := filepath.Rel(e.inbox, d.Path)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		switch r.(type) {
-		case *manifest.Quarantine:
-			quarantined[rel]++
-		case *manifest.Ingest:
-			logged[rel]++
-			ingested[d.SHA256]++
-			if want, ok := e.files[rel]; ok && d.SHA256 != want {
-				t.Errorf("%s: logged with sha256 %s, but the file put into the inbox has %s (taken half-written?)", rel, d.SHA256, want)
-			}
-		default:
-			logged[rel]++
-		}
-		return nil
-	})
+	lt, err := tallyLog(filepath.Join(e.vault, "log"), e.inbox, cust.Identity)
 	if err != nil {
 		t.Fatal(err)
+	}
+	logged, quarantined, ingested, photos := lt.logged, lt.quarantined, lt.ingested, lt.ingests
+	for rel, got := range lt.shaOf {
+		if want, ok := e.files[rel]; ok && got != want {
+			t.Errorf("%s: logged with sha256 %s, but the file put into the inbox has %s (taken half-written?)", rel, got, want)
+		}
 	}
 	for rel, sum := range e.files {
 		inInbox := exists(filepath.Join(e.inbox, filepath.FromSlash(rel)))
