@@ -36,6 +36,7 @@ import (
 	"filippo.io/age"
 	"github.com/google/uuid"
 	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/photo"
 	"github.com/veil-photo/veil/vault"
@@ -614,7 +615,7 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 	if m := c.fi.Mode(); m&fs.ModeSymlink != 0 {
 		return quarantine("symlink", errors.New("a symbolic link, which veil does not follow (copy the photo itself)"))
 	} else if !m.IsRegular() {
-		return quarantine("special-file", fmt.Errorf("a %s, not a photo file", kindOf(m)))
+		return quarantine("special-file", fmt.Errorf("a %s, not a photo file", filekind.Name(m)))
 	}
 	place, err := p.opts.Layout.Match(c.rel)
 	detail.PatientKey, detail.Phase = place.Patient, place.PhaseText
@@ -960,18 +961,4 @@ func pathErr(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m.IsDir():
-		return "directory"
-	}
-	return "special file"
 }

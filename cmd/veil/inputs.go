@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/photo"
 )
 
@@ -105,23 +106,9 @@ func checkRegular(fi fs.FileInfo) error {
 	case m&fs.ModeSymlink != 0:
 		return errSymlink
 	case !m.IsRegular():
-		return fmt.Errorf("%w: it is a %s (only photo files are processed)", errNotRegular, kindOf(m))
+		return fmt.Errorf("%w: it is a %s (only photo files are processed)", errNotRegular, filekind.Name(m))
 	}
 	return nil
-}
-
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m.IsDir():
-		return "directory"
-	}
-	return "special file"
 }
 
 // pathError strips the Go operation name from a path error: the file name is
