@@ -762,7 +762,13 @@ func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size i
 	if err := hook(StepPut); err != nil {
 		return p.stepErr(c, err)
 	}
-	st, err := p.v.Stage(ctx, io.NewSectionReader(f, 0, size))
+	var st *vault.Staged
+	if _, inMemory := f.(*bytes.Reader); inMemory {
+		// The very bytes hashed above: the vault need not hash them again.
+		st, err = p.v.StageKnown(ctx, io.NewSectionReader(f, 0, size), sha)
+	} else {
+		st, err = p.v.Stage(ctx, io.NewSectionReader(f, 0, size))
+	}
 	if err != nil {
 		return p.stepErr(c, err)
 	}

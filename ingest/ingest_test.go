@@ -23,7 +23,7 @@ var (
 
 // newVault returns a fresh vault: a copy of one made once per test binary,
 // since making a custodian file costs a second of scrypt.
-func newVault(t *testing.T) *vault.Vault {
+func newVault(t testing.TB) *vault.Vault {
 	t.Helper()
 	templateOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "veil-ingest-test-")

@@ -69,7 +69,7 @@ func BenchmarkPut(b *testing.B) {
 		b.ReportAllocs()
 		start := cpuTime()
 		for b.Loop() {
-			if _, err := v.encrypt(b.Context(), io.Discard, bytes.NewReader(plain)); err != nil {
+			if _, err := v.encrypt(b.Context(), io.Discard, bytes.NewReader(plain), nil); err != nil {
 				b.Fatal(err)
 			}
 		}

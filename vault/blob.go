@@ -102,7 +102,7 @@ func (v *Vault) Put(ctx context.Context, r io.Reader) (ref BlobRef, err error) {
 	if err := f.Chmod(0o640); err != nil {
 		return BlobRef{}, fmt.Errorf("vault: put: %w", err)
 	}
-	ref, err = v.encrypt(ctx, f, r)
+	ref, err = v.encrypt(ctx, f, r, nil)
 	if err != nil {
 		return BlobRef{}, fmt.Errorf("vault: put: %w", err)
 	}
@@ -124,26 +124,32 @@ func (v *Vault) Put(ctx context.Context, r io.Reader) (ref BlobRef, err error) {
 }
 
 // encrypt streams the plaintext from r through age to dst, hashing both
-// sides on the way. It is Put without the file system.
-func (v *Vault) encrypt(ctx context.Context, dst io.Writer, r io.Reader) (BlobRef, error) {
+// sides on the way. It is Put without the file system. If plainSum is not
+// nil it is the plaintext's SHA-256, already known to the caller, and the
+// plaintext is not hashed again.
+func (v *Vault) encrypt(ctx context.Context, dst io.Writer, r io.Reader, plainSum *[sha256.Size]byte) (BlobRef, error) {
 	cipher := &hashWriter{w: dst, h: sha256.New()}
 	w, err := age.Encrypt(cipher, v.recipients...)
 	if err != nil {
 		return BlobRef{}, err
 	}
-	plain := &hashReader{r: r, h: sha256.New(), ctx: ctx}
+	plain := &hashReader{r: r, ctx: ctx}
+	if plainSum == nil {
+		plain.h = sha256.New()
+	}
 	if _, err := io.CopyBuffer(w, plain, make([]byte, 256<<10)); err != nil {
 		return BlobRef{}, err
 	}
 	if err := w.Close(); err != nil {
 		return BlobRef{}, err
 	}
-	return BlobRef{
-		Hash:        hex.EncodeToString(cipher.h.Sum(nil)),
-		Size:        cipher.n,
-		PlainSHA256: hex.EncodeToString(plain.h.Sum(nil)),
-		PlainSize:   plain.n,
-	}, nil
+	ref := BlobRef{Hash: hex.EncodeToString(cipher.h.Sum(nil)), Size: cipher.n, PlainSize: plain.n}
+	if plainSum != nil {
+		ref.PlainSHA256 = hex.EncodeToString(plainSum[:])
+	} else {
+		ref.PlainSHA256 = hex.EncodeToString(plain.h.Sum(nil))
+	}
+	return ref, nil
 }
 
 // commitTemp moves the finished temp file tmp to the name of blob hash and
@@ -196,6 +202,18 @@ type Staged struct {
 // like Put but without syncing or naming it. A crash leaves only a temporary
 // file, which Open removes once its writer is dead.
 func (v *Vault) Stage(ctx context.Context, r io.Reader) (st *Staged, err error) {
+	return v.stage(ctx, r, nil)
+}
+
+// StageKnown is Stage for a plaintext that the caller has already hashed:
+// r must yield exactly the bytes whose SHA-256 is plainSum, such as a buffer
+// in memory that the caller hashed itself. The vault records plainSum rather
+// than hashing the same bytes a second time; the size is still counted.
+func (v *Vault) StageKnown(ctx context.Context, r io.Reader, plainSum [sha256.Size]byte) (*Staged, error) {
+	return v.stage(ctx, r, &plainSum)
+}
+
+func (v *Vault) stage(ctx context.Context, r io.Reader, plainSum *[sha256.Size]byte) (st *Staged, err error) {
 	f, err := os.CreateTemp(filepath.Join(v.dir, blobsDir), tempPattern())
 	if err != nil {
 		return nil, fmt.Errorf("vault: put: %w", err)
@@ -210,7 +228,7 @@ func (v *Vault) Stage(ctx context.Context, r io.Reader) (st *Staged, err error) 
 	if err := f.Chmod(0o640); err != nil {
 		return nil, fmt.Errorf("vault: put: %w", err)
 	}
-	ref, err := v.encrypt(ctx, f, r)
+	ref, err := v.encrypt(ctx, f, r, plainSum)
 	if err != nil {
 		return nil, fmt.Errorf("vault: put: %w", err)
 	}
@@ -272,7 +290,8 @@ func (w *hashWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// hashReader hashes and counts what it reads and stops when ctx is done.
+// hashReader hashes (unless h is nil) and counts what it reads and stops
+// when ctx is done.
 type hashReader struct {
 	r   io.Reader
 	h   hash.Hash
@@ -287,7 +306,9 @@ func (r *hashReader) Read(p []byte) (int, error) {
 		}
 	}
 	n, err := r.r.Read(p)
-	r.h.Write(p[:n])
+	if r.h != nil {
+		r.h.Write(p[:n])
+	}
 	r.n += int64(n)
 	return n, err
 }

@@ -2,6 +2,9 @@ package vault
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,5 +49,38 @@ func TestStageAndCommit(t *testing.T) {
 		if atomicfile.IsTemp(e.Name()) {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// TestStageKnown: a plaintext hashed by the caller is recorded with the
+// caller's sum and reads back; a wrong sum is caught when the blob is read
+// against its record.
+func TestStageKnown(t *testing.T) {
+	v, c := newTestVault(t)
+	plain := randomBytes(70_000, 7)
+	st, err := v.StageKnown(t.Context(), bytes.NewReader(plain), sha256.Sum256(plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Ref.PlainSHA256 != sha(plain) || st.Ref.PlainSize != int64(len(plain)) {
+		t.Fatalf("ref %+v does not describe the plaintext", st.Ref)
+	}
+	lie, err := v.StageKnown(t.Context(), bytes.NewReader(plain), sha256.Sum256([]byte("other")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CommitStaged([]*Staged{st, lie}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readBlob(t, v, st.Ref.Hash, c); !bytes.Equal(got, plain) {
+		t.Fatal("blob does not read back")
+	}
+	r, err := v.OpenBlobRef(lie.Ref, c)
+	if err == nil {
+		_, err = io.Copy(io.Discard, r)
+		r.Close()
+	}
+	if !errors.Is(err, ErrBlobMismatch) {
+		t.Fatalf("reading a blob staged with a wrong sum: %v, want ErrBlobMismatch", err)
 	}
 }
