@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding"
 	"errors"
 	"fmt"
 	"hash"
@@ -80,11 +81,15 @@ type Pipeline struct {
 	recipients []age.Recipient
 	keys       keyed
 	ix         *index
-	com        *committed
+	tab        *table    // the lookup table; guarded by mu once Run starts
+	wasClean   bool      // the table was closed cleanly by the last pipeline
+	broken     bool      // a batch failed: leave the table for a rebuild
+	csv        io.Writer // running SHA-256 of what CSVFile must hold
+	dryDir     string    // a dry run's private table
 
 	mu          sync.Mutex
-	claims      map[mac]*claim    // originals in flight in this run
-	newSubjects map[mac]uuid.UUID // assigned, not yet in the index file
+	claims      map[mac]*claim      // originals in flight in this run
+	newSubjects map[mac]*newSubject // assigned in this run, not yet in the table
 
 	cleaned []string
 }
@@ -95,9 +100,11 @@ type Pipeline struct {
 type claim struct{ done chan struct{} }
 
 // New opens the log of v for appending (recovering an interrupted append),
-// loads the subject and duplicate index, and removes what an interrupted run
-// left behind: unreferenced blobs, temporary and unlogged released files, and
-// a stale index.csv. In a dry run it only reads.
+// brings the lookup table up to date with the index and the log (or
+// rebuilds it), and, if the last pipeline did not close cleanly, removes
+// what it left behind: unreferenced blobs, temporary and unlogged released
+// files. It rewrites index.csv if it is not what the log calls for. In a dry
+// run it changes nothing in the vault or the release folder.
 func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 	if opts.Layout == nil {
 		l, err := ParseLayout(DefaultLayout)
@@ -121,7 +128,7 @@ func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 	if opts.Release == "" {
 		return nil, errors.New("ingest: no release folder")
 	}
-	p := &Pipeline{v: v, opts: opts, claims: map[mac]*claim{}, newSubjects: map[mac]uuid.UUID{}}
+	p := &Pipeline{v: v, opts: opts, claims: map[mac]*claim{}, newSubjects: map[mac]*newSubject{}}
 	var err error
 	if p.recipients, err = v.Recipients(); err != nil {
 		return nil, err
@@ -157,46 +164,37 @@ func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 			return nil, err
 		}
 	}
-	if p.ix, err = loadIndex(v.IndexDir(), !opts.DryRun); err != nil {
+	if err := p.openTable(); err != nil {
 		p.Close()
 		return nil, err
-	}
-	if p.com, err = scanLog(v.LogDir()); err != nil {
-		p.Close()
-		return nil, err
-	}
-	// An "o" entry counts only if its photo's record is committed: a crash
-	// between the index fsync and the log append leaves one that does not.
-	for k, o := range p.ix.originals {
-		if _, ok := p.com.photos[o.photo]; !ok {
-			delete(p.ix.originals, k)
-		}
 	}
 	if opts.DryRun {
-		p.com.blobs, p.com.photos = nil, nil
 		return p, nil
 	}
-	// What a crash left behind. The lock is ours, so nothing here is a
-	// write in progress.
-	blobs, err := cleanBlobs(v, p.com.blobs)
-	p.com.blobs = nil
-	if err != nil {
-		p.Close()
-		return nil, err
+	if !p.wasClean {
+		// The last run did not close cleanly: a crash or a failed batch
+		// may have left blobs and released files that no record names.
+		// The lock is ours, so nothing here is a write in progress.
+		blobs, err := cleanBlobs(v, p.tab)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		for _, h := range blobs {
+			p.cleaned = append(p.cleaned, "blob "+h)
+		}
+		rel, err := cleanRelease(opts.Release, p.tab)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		for _, r := range rel {
+			p.cleaned = append(p.cleaned, "released file "+r)
+		}
 	}
-	for _, h := range blobs {
-		p.cleaned = append(p.cleaned, "blob "+h)
-	}
-	rel, err := cleanRelease(opts.Release, p.com.photos)
-	p.com.photos = nil // only New needs every photo code; memory stays small
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	for _, r := range rel {
-		p.cleaned = append(p.cleaned, "released file "+r)
-	}
-	if !csvCurrent(opts.Release, p.com.csvSum) {
+	var csvSum [32]byte
+	p.csv.(hash.Hash).Sum(csvSum[:0])
+	if !csvCurrent(opts.Release, csvSum) {
 		if err := writeCSV(opts.Release, v.LogDir()); err != nil {
 			p.Close()
 			return nil, err
@@ -205,17 +203,96 @@ func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 	return p, nil
 }
 
+// openTable opens the lookup table and brings it up to date with IndexFile
+// and the log, rebuilding it if it does not match them. A dry run builds a
+// private copy in a temporary folder and leaves the vault alone.
+func (p *Pipeline) openTable() error {
+	dir := p.v.IndexDir()
+	if p.opts.DryRun {
+		tmp, err := os.MkdirTemp("", "veil-dry-run-")
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		p.dryDir = tmp
+		dir = tmp
+	}
+	t, valid, err := openTable(filepath.Join(dir, TableFile))
+	if err != nil {
+		return err
+	}
+	p.tab, p.wasClean = t, valid
+	csv := sha256.New()
+	if valid {
+		u, ok := csv.(encoding.BinaryUnmarshaler)
+		valid = ok && u.UnmarshalBinary(t.hdr.csvState) == nil &&
+			endsWith(filepath.Join(p.v.IndexDir(), IndexFile), t.hdr.journalSize, t.hdr.journalTail) &&
+			endsWith(filepath.Join(p.v.LogDir(), manifest.RecordsFile), t.hdr.logSize, t.hdr.logTail)
+	}
+	if !valid {
+		// Some other copy of the index or of the log than the one the
+		// table was made from (or none): build it anew.
+		p.wasClean = false
+		if err := t.reset(); err != nil {
+			return err
+		}
+		csv.Reset()
+		io.WriteString(csv, csvHeader)
+	}
+	if !p.opts.DryRun {
+		if err := t.markDirty(); err != nil {
+			return err
+		}
+	}
+	if p.ix, err = replayIndex(p.v.IndexDir(), t, t.hdr.journalSize, t.hdr.journalTail, !p.opts.DryRun); err != nil {
+		return err
+	}
+	t.hdr.journalSize, t.hdr.journalTail = p.ix.size, p.ix.tail
+	if err := catchUpLog(p.v.LogDir(), t, csv); err != nil {
+		return err
+	}
+	p.csv = csv
+	return nil
+}
+
 // Cleaned lists what New removed as debris of an interrupted run.
 func (p *Pipeline) Cleaned() []string { return append([]string(nil), p.cleaned...) }
 
-// Close closes the log.
+// Close closes the lookup table and the log.
 func (p *Pipeline) Close() error {
-	if p.log == nil {
+	err := p.closeTable()
+	if p.log != nil {
+		if cerr := p.log.Close(); err == nil {
+			err = cerr
+		}
+		p.log = nil
+	}
+	if p.dryDir != "" {
+		os.RemoveAll(p.dryDir)
+		p.dryDir = ""
+	}
+	return err
+}
+
+// closeTable closes the lookup table. It is marked clean only if every
+// batch was either committed or undone and the table followed every record;
+// otherwise the next pipeline rebuilds it and looks for debris. Run closes
+// the table when it ends, so that no stale view of it outlives the lock
+// (veil watch keeps its Pipeline between passes and releases the lock).
+func (p *Pipeline) closeTable() error {
+	t := p.tab
+	if t == nil {
 		return nil
 	}
-	err := p.log.Close()
-	p.log = nil
-	return err
+	p.tab = nil
+	if p.opts.DryRun || p.broken || p.log == nil || p.log.RecordsSize() != t.hdr.logSize || p.log.Size() != t.hdr.logCount {
+		return t.close()
+	}
+	st, err := p.csv.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil || len(st) > csvStateMax {
+		return t.close()
+	}
+	t.hdr.csvState = st
+	return t.closeClean()
 }
 
 func checkWritable(dir string) error {
@@ -255,7 +332,7 @@ type result struct {
 // event from a single goroutine. Cancelling ctx stops taking new files; the
 // files in hand are finished and committed. The error is the reason the run
 // stopped early, if it did; quarantined files are not errors.
-func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) (Summary, error) {
+func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) (_ Summary, runErr error) {
 	start := time.Now()
 	var sum Summary
 	sum.Cleaned = len(p.cleaned)
@@ -281,7 +358,20 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 		}
 	}
 
+	if p.tab == nil {
+		// Closed by the last Run: catch up with what other writers did
+		// since (New's cleaning is for the caller to redo, by making a
+		// new Pipeline, if one of them crashed).
+		if err := p.openTable(); err != nil {
+			return sum, err
+		}
+	}
 	if !p.opts.DryRun {
+		defer func() {
+			if err := p.closeTable(); err != nil && runErr == nil {
+				runErr = err
+			}
+		}()
 		for _, root := range roots {
 			sum.Cleaned += cleanQuarantineTemps(filepath.Join(root, QuarantineDir))
 		}
@@ -410,8 +500,10 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 			return
 		}
 		// Nothing of this batch is logged: undo what is not needed, so
-		// that the vault and release folder stay as the log says (New
-		// would clean it up otherwise).
+		// that the vault and release folder stay as the log says. Should
+		// the undo fail half-way, the next pipeline cleans up: it finds
+		// the table not closed cleanly.
+		p.broken = true
 		for _, r := range batch {
 			if r.pending != nil {
 				r.pending.Discard()
@@ -491,9 +583,9 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 		if r.pending == nil {
 			continue
 		}
-		if u, ok := p.newSubjects[r.subjKey]; ok {
-			lines.WriteString(subjectLine(r.subjKey, u))
-			delete(p.newSubjects, r.subjKey)
+		if ns, ok := p.newSubjects[r.subjKey]; ok && !ns.written {
+			lines.WriteString(subjectLine(r.subjKey, ns.code))
+			ns.written = true
 		}
 		lines.WriteString(originalLine(r.origKey, r.orig))
 	}
@@ -512,24 +604,35 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 	if err := hook(StepCommit); err != nil {
 		return nil, fmt.Errorf("ingest: log: %w", err)
 	}
-	if _, err := p.log.Append(recs); err != nil {
+	before := p.log.Size()
+	first, err := p.log.Append(recs)
+	if err != nil {
+		if p.log.Size() == before {
+			return nil, err
+		}
+		// The records are durable (the commit point passed); what failed
+		// comes after it, and Open recovers that. The batch must not be
+		// undone: its blobs and released files are referenced.
+		p.broken = true
+		committed = true
+		for _, r := range batch {
+			p.settle(r)
+		}
 		return nil, err
 	}
 	committed = true
 	var csvRows strings.Builder
-	p.mu.Lock()
-	for i, r := range batch {
-		if h, ok := dupRecs[i]; ok {
-			p.com.dups[h] = struct{}{}
-			p.ix.dups[r.dup] = h
+	for _, r := range batch {
+		if r.pending != nil {
+			csvRows.WriteString(csvRow(r.rec.(*manifest.Ingest)))
 		}
-		if r.pending == nil {
-			continue
-		}
-		p.ix.originals[r.origKey.short()] = seen{photo: r.orig.photo, path: r.orig.path.short()}
-		csvRows.WriteString(csvRow(r.rec.(*manifest.Ingest)))
 	}
+	p.mu.Lock()
+	tabErr := p.follow(lines.String(), recs, first)
 	p.mu.Unlock()
+	if tabErr != nil {
+		p.broken = true
+	}
 	for _, r := range batch {
 		p.settle(r)
 	}
@@ -566,7 +669,64 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 	if removeErr != nil {
 		return evs, fmt.Errorf("ingest: removing committed sources: %w", removeErr)
 	}
+	if tabErr != nil {
+		return evs, tabErr
+	}
 	return evs, nil
+}
+
+// follow brings the lookup table up to date with a committed batch: the
+// lines it appended to IndexFile and the records it appended to the log,
+// read as a rebuild would read them. The caller holds mu.
+func (p *Pipeline) follow(lines string, recs []manifest.Record, first int64) error {
+	t := p.tab
+	for line := range strings.Lines(lines) {
+		line = strings.TrimSuffix(line, "\n")
+		if err := parseIndexLine(t, []byte(line)); err != nil {
+			return err
+		}
+	}
+	t.hdr.journalSize, t.hdr.journalTail = p.ix.size, p.ix.tail
+	for k, ns := range p.newSubjects {
+		if ns.written {
+			delete(p.newSubjects, k)
+		}
+	}
+	for i, rec := range recs {
+		line, err := manifest.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		if err := logRecord(t, p.csv, first+int64(i), line); err != nil {
+			return err
+		}
+		t.hdr.logCount, t.hdr.logSize, t.hdr.logTail = first+int64(i)+1, t.hdr.logSize+int64(len(line))+1, lineTail(line)
+	}
+	return nil
+}
+
+// lookupOriginal returns the committed photo that holds the original with
+// HMAC key k, and the HMAC of the path it came from. The caller holds mu.
+func (p *Pipeline) lookupOriginal(k mac) (photo uuid.UUID, path short, found bool, err error) {
+	v, ok, err := p.tab.get(kindOriginal, slotKey(k.short()))
+	if err != nil || !ok {
+		return photo, path, false, err
+	}
+	photo, path = uuid.UUID(v[:16]), short(v[16:])
+	// An "o" entry counts only if its photo's record is committed: a crash
+	// between the index fsync and the log append leaves one that does not.
+	committed, err := p.tab.has(kindPhoto, slotKey(photo))
+	return photo, path, committed, err
+}
+
+// dupLogged reports whether a duplicate record for dk is committed. The
+// caller holds mu.
+func (p *Pipeline) dupLogged(dk dupKey) (bool, error) {
+	v, ok, err := p.tab.get(kindDup, dk.slot())
+	if err != nil || !ok {
+		return false, err
+	}
+	return p.tab.has(kindRecord, slotKey(v[:16]))
 }
 
 // settle ends a claim: waiters see the outcome in the index.
@@ -692,15 +852,22 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 	var cl *claim
 	for cl == nil {
 		p.mu.Lock()
-		if o, ok := p.ix.originals[origKey.short()]; ok {
-			dk := dupKey{path: pathKey, orig: origKey}
-			rh, ok := p.ix.dups[dk]
-			_, logged := p.com.dups[rh]
+		photo, path, found, err := p.lookupOriginal(origKey)
+		if err != nil {
 			p.mu.Unlock()
-			if o.path == pathKey.short() || ok && logged {
-				return result{ev: Event{Kind: Already, Photo: o.photo.String(), Bytes: size}, src: p.sourceUnlessKept(c)}
+			return result{fatal: err}
+		}
+		if found {
+			dk := dupKey{path: pathKey, orig: origKey}
+			logged, err := p.dupLogged(dk)
+			p.mu.Unlock()
+			if err != nil {
+				return result{fatal: err}
 			}
-			r := p.duplicate(c, detail, o.photo, size)
+			if path == pathKey.short() || logged {
+				return result{ev: Event{Kind: Already, Photo: photo.String(), Bytes: size}, src: p.sourceUnlessKept(c)}
+			}
+			r := p.duplicate(c, detail, photo, size)
 			r.dup = dk
 			return r
 		}
@@ -733,16 +900,11 @@ func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size i
 	}
 	subjKey := p.keys.subject(place.PatientKey)
 	p.mu.Lock()
-	subject, ok := p.ix.subjects[subjKey]
-	if !ok {
-		if subject, err = newCode(); err != nil {
-			p.mu.Unlock()
-			return result{fatal: err}
-		}
-		p.ix.subjects[subjKey] = subject
-		p.newSubjects[subjKey] = subject
-	}
+	subject, err := p.subject(subjKey)
 	p.mu.Unlock()
+	if err != nil {
+		return result{fatal: err}
+	}
 	relPath := subject.String() + "/" + photoCode.String() + format.Ext()
 
 	if p.opts.DryRun {
@@ -750,9 +912,16 @@ func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size i
 		if err != nil {
 			return p.stripFailed(c, detail, err)
 		}
+		// What the rest of the dry run must see as ingested.
 		p.mu.Lock()
-		p.ix.originals[p.keys.original(sha).short()] = seen{photo: photoCode, path: p.keys.path(detail.Path).short()}
+		err = p.tab.put(kindOriginal, slotKey(p.keys.original(sha).short()), originalValue(photoCode, p.keys.path(detail.Path)))
+		if err == nil {
+			err = p.tab.put(kindPhoto, slotKey(photoCode), slotValue{})
+		}
 		p.mu.Unlock()
+		if err != nil {
+			return result{fatal: err}
+		}
 		return result{ev: Event{Kind: Ingested, Photo: photoCode.String(), Subject: subject.String(), Phase: place.Phase,
 			Format: res.Format.String(), Width: res.Width, Height: res.Height, Bytes: size}}
 	}
@@ -813,6 +982,36 @@ func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size i
 		orig: original{photo: photoCode}, subjKey: subjKey,
 		src: p.sourceUnlessKept(c),
 	}
+}
+
+// subject returns the subject code of the patient with HMAC key k: the one
+// the index holds, or one assigned in this run, or a new one. The caller
+// holds mu.
+func (p *Pipeline) subject(k mac) (uuid.UUID, error) {
+	if ns, ok := p.newSubjects[k]; ok {
+		return ns.code, nil
+	}
+	v, ok, err := p.tab.get(kindSubject, slotKey(k.short()))
+	if err != nil {
+		return uuid.UUID{}, err
+	}
+	if ok {
+		return uuid.UUID(v[:16]), nil
+	}
+	u, err := newCode()
+	if err != nil {
+		return uuid.UUID{}, err
+	}
+	p.newSubjects[k] = &newSubject{code: u}
+	return u, nil
+}
+
+// newSubject is a subject code assigned in this run, kept in memory until
+// the table holds it. Its line is written to IndexFile with the first batch
+// that names it.
+type newSubject struct {
+	code    uuid.UUID
+	written bool
 }
 
 func (p *Pipeline) sourceUnlessKept(c candidate) *candidate {

@@ -49,51 +49,53 @@ type lightIngest struct {
 	Blob     manifest.BlobInfo `json:"blob"`
 }
 
-// committed is what the log holds, as ingest needs it.
-type committed struct {
-	photos  map[uuid.UUID]struct{} // nil once New has used it
-	blobs   map[mac]struct{}       // nil once the start-up cleaning is done
-	dups    map[mac]struct{}       // sha256 of every duplicate record's line
-	ingests int64
-	csvSum  [32]byte // sha256 of the CSVFile the log calls for
-}
-
-// scanLog reads the committed records of the log in dir.
-func scanLog(dir string) (*committed, error) {
-	c := &committed{photos: map[uuid.UUID]struct{}{}, blobs: map[mac]struct{}{}, dups: map[mac]struct{}{}}
-	h := sha256.New()
-	io.WriteString(h, csvHeader)
-	err := manifest.Scan(dir, func(i int64, line []byte) error {
-		if strings.Contains(string(line[:min(len(line), 40)]), `"type":"duplicate"`) {
-			c.dups[sha256.Sum256(line)] = struct{}{}
-			return nil
+// catchUpLog puts what the table does not cover yet of the log in dir into
+// t — committed photos, blobs and duplicate records — and feeds their rows
+// of CSVFile to csv, the running hash of what that file must hold.
+func catchUpLog(dir string, t *table, csv io.Writer) error {
+	err := manifest.ScanFrom(dir, t.hdr.logSize, t.hdr.logCount, func(i int64, line []byte) error {
+		if err := logRecord(t, csv, i, line); err != nil {
+			return err
 		}
-		if !strings.Contains(string(line[:min(len(line), 40)]), `"type":"ingest"`) {
-			return nil
-		}
-		var r lightIngest
-		if err := json.Unmarshal(line, &r); err != nil {
-			return fmt.Errorf("ingest: log record %d: %w", i, err)
-		}
-		u, err := uuid.Parse(r.Photo)
-		if err != nil {
-			return fmt.Errorf("ingest: log record %d: photo: %w", i, err)
-		}
-		var b mac
-		if _, err := hex.Decode(b[:], []byte(r.Blob.SHA256)); err != nil {
-			return fmt.Errorf("ingest: log record %d: blob: %w", i, err)
-		}
-		c.photos[u] = struct{}{}
-		c.blobs[b] = struct{}{}
-		c.ingests++
-		io.WriteString(h, csvRow(&manifest.Ingest{Photo: r.Photo, Subject: r.Subject, Phase: r.Phase, Format: r.Format, Released: r.Released}))
+		t.hdr.logCount, t.hdr.logSize, t.hdr.logTail = i+1, t.hdr.logSize+int64(len(line))+1, lineTail(line)
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return err
 	}
-	h.Sum(c.csvSum[:0])
-	return c, nil
+	return nil
+}
+
+// logRecord puts one committed record of the log into t and csv.
+func logRecord(t *table, csv io.Writer, i int64, line []byte) error {
+	head := string(line[:min(len(line), 40)])
+	if strings.Contains(head, `"type":"duplicate"`) {
+		h := sha256.Sum256(line)
+		return t.put(kindRecord, slotKey(h[:16]), h)
+	}
+	if !strings.Contains(head, `"type":"ingest"`) {
+		return nil
+	}
+	var r lightIngest
+	if err := json.Unmarshal(line, &r); err != nil {
+		return fmt.Errorf("ingest: log record %d: %w", i, err)
+	}
+	u, err := uuid.Parse(r.Photo)
+	if err != nil {
+		return fmt.Errorf("ingest: log record %d: photo: %w", i, err)
+	}
+	var b mac
+	if n, err := hex.Decode(b[:], []byte(r.Blob.SHA256)); err != nil || n != len(b) {
+		return fmt.Errorf("ingest: log record %d: blob %q is not a SHA-256", i, r.Blob.SHA256)
+	}
+	if err := t.put(kindPhoto, slotKey(u), slotValue{}); err != nil {
+		return err
+	}
+	if err := t.put(kindBlob, slotKey(b[:16]), slotValue(b)); err != nil {
+		return err
+	}
+	io.WriteString(csv, csvRow(&manifest.Ingest{Photo: r.Photo, Subject: r.Subject, Phase: r.Phase, Format: r.Format, Released: r.Released}))
+	return nil
 }
 
 // writeCSV rewrites CSVFile from the log, atomically.
@@ -146,42 +148,43 @@ func csvCurrent(release string, sum [32]byte) bool {
 // temporary files, and released files that no record names (written, then
 // the crash came before the commit point). Only names of the form
 // <uuid>/<uuid>.<ext> are ever removed, so files someone else put in the
-// folder are left alone (veil verify reports them).
-func cleanRelease(release string, photos map[uuid.UUID]struct{}) (removed []string, err error) {
-	top, err := os.ReadDir(release)
-	if err != nil {
-		return nil, fmt.Errorf("ingest: release folder: %w", err)
-	}
-	for _, e := range top {
+// folder are left alone (veil verify reports them). Folders are read a
+// chunk at a time: memory does not grow with the release.
+func cleanRelease(release string, t *table) (removed []string, err error) {
+	err = readDirChunks(release, func(e fs.DirEntry) error {
 		name := e.Name()
 		if atomicfile.IsTemp(name) && e.Type().IsRegular() {
 			if os.Remove(filepath.Join(release, name)) == nil {
 				removed = append(removed, name)
 			}
-			continue
+			return nil
 		}
 		if !e.IsDir() || !isCode(name) {
-			continue
+			return nil
 		}
 		sub := filepath.Join(release, name)
-		entries, err := os.ReadDir(sub)
-		if err != nil {
-			return removed, fmt.Errorf("ingest: release folder: %w", err)
-		}
-		for _, f := range entries {
+		return readDirChunks(sub, func(f fs.DirEntry) error {
 			fn := f.Name()
 			if !f.Type().IsRegular() {
-				continue
+				return nil
 			}
 			stem, _, _ := strings.Cut(fn, ".")
-			u, perr := uuid.Parse(stem)
-			_, logged := photos[u]
-			if atomicfile.IsTemp(fn) || perr == nil && isCode(stem) && !logged {
-				if os.Remove(filepath.Join(sub, fn)) == nil {
-					removed = append(removed, name+"/"+fn)
+			orphan := atomicfile.IsTemp(fn)
+			if u, err := uuid.Parse(stem); err == nil && isCode(stem) {
+				logged, err := t.has(kindPhoto, slotKey(u))
+				if err != nil {
+					return err
 				}
+				orphan = orphan || !logged
 			}
-		}
+			if orphan && os.Remove(filepath.Join(sub, fn)) == nil {
+				removed = append(removed, name+"/"+fn)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return removed, fmt.Errorf("ingest: release folder: %w", err)
 	}
 	if len(removed) > 0 {
 		if err := atomicfile.SyncFS(release); err != nil {
@@ -191,19 +194,47 @@ func cleanRelease(release string, photos map[uuid.UUID]struct{}) (removed []stri
 	return removed, nil
 }
 
+// readDirChunks calls fn with each entry of dir, reading a few hundred at a
+// time.
+func readDirChunks(dir string, fn func(fs.DirEntry) error) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for {
+		es, err := f.ReadDir(256)
+		for _, e := range es {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 func isCode(s string) bool { return manifest.IsUUID(s) }
 
 // cleanBlobs removes blobs no record names: the encrypted original of a
 // photo whose run crashed before its commit point. Its source is still in the
 // inbox and is stored again; the vault keeps only what the log references.
-func cleanBlobs(v *vault.Vault, blobs map[mac]struct{}) (removed []string, err error) {
+func cleanBlobs(v *vault.Vault, t *table) (removed []string, err error) {
 	var orphans []string
 	err = v.WalkBlobs(func(hash string, size int64) error {
 		var b mac
-		if _, err := hex.Decode(b[:], []byte(hash)); err != nil {
+		if n, err := hex.Decode(b[:], []byte(hash)); err != nil || n != len(b) {
 			return nil
 		}
-		if _, ok := blobs[b]; !ok {
+		logged, err := t.has(kindBlob, slotKey(b[:16]))
+		if err != nil {
+			return err
+		}
+		if !logged {
 			orphans = append(orphans, hash)
 		}
 		return nil

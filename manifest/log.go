@@ -67,6 +67,9 @@ func (l *Log) Size() int64 { return l.n }
 // Dir returns the log directory.
 func (l *Log) Dir() string { return l.dir }
 
+// RecordsSize returns the length in bytes of the committed records.
+func (l *Log) RecordsSize() int64 { return l.size }
+
 // Close closes the log files.
 func (l *Log) Close() error {
 	err := l.records.Close()

@@ -86,16 +86,26 @@ func (e *CorruptError) Error() string {
 // (valid only during the call). A torn final line, which Open would
 // truncate, is reported as a *CorruptError, as is an over-long line.
 func Scan(dir string, fn func(i int64, line []byte) error) error {
+	return ScanFrom(dir, 0, 0, fn)
+}
+
+// ScanFrom is Scan starting at byte offset off of the records file, which
+// must be the start of record first: a reader that has seen a prefix of the
+// log reads only what was appended since.
+func ScanFrom(dir string, off, first int64, fn func(i int64, line []byte) error) error {
 	f, err := os.Open(filepath.Join(dir, RecordsFile))
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) && off == 0 {
 		return nil // nothing appended yet
 	}
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
 	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
 	lr := newLineReader(f)
-	for i := int64(0); ; i++ {
+	for i := first; ; i++ {
 		line, st, err := lr.next()
 		if errors.Is(err, io.EOF) {
 			return nil
