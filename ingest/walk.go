@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,7 +69,7 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 	var young []candidate
 	var youngUntil time.Time
 	for i, root := range roots {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		err := walkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -164,4 +166,53 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// walkDir is filepath.WalkDir without its one cost that grows with the
+// inbox: WalkDir reads and sorts a whole folder before it visits any of it
+// (about 150 bytes a file: 15 MB for a folder of 100,000 photos). walkDir
+// reads a folder a few hundred entries at a time and visits them in the
+// order the file system lists them. fn is called as WalkDir calls it,
+// including a second call with the error for a folder that cannot be read,
+// and fs.SkipDir skips a folder.
+func walkDir(root string, fn fs.WalkDirFunc) error {
+	fi, err := os.Lstat(root)
+	if err != nil {
+		return fn(root, nil, err)
+	}
+	err = walkDirEntry(root, fs.FileInfoToDirEntry(fi), fn)
+	if errors.Is(err, fs.SkipDir) || errors.Is(err, fs.SkipAll) {
+		return nil
+	}
+	return err
+}
+
+func walkDirEntry(path string, d fs.DirEntry, fn fs.WalkDirFunc) error {
+	if err := fn(path, d, nil); err != nil || !d.IsDir() {
+		if errors.Is(err, fs.SkipDir) && d.IsDir() {
+			err = nil
+		}
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fn(path, d, err)
+	}
+	defer f.Close()
+	for {
+		entries, err := f.ReadDir(256)
+		for _, e := range entries {
+			if err := walkDirEntry(filepath.Join(path, e.Name()), e, fn); errors.Is(err, fs.SkipDir) {
+				return nil // a file's fn skips the rest of its folder
+			} else if err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fn(path, d, err)
+		}
+	}
 }

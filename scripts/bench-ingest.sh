@@ -82,9 +82,11 @@ src=$work/large
 echo "== $LARGE photos of 4032x3024 ($(du -sh "$src" | cut -f1)), $WORKERS workers, best of $RUNS"
 vi=$(best "$fresh" "$ingest")
 c=$(best "$fresh" "$copy")
+cs=$(best "$fresh" "$copy && sync")
 e=$(best "$fresh" "$pipeline")
-printf 'veil ingest %.2fs   cp -r %.2fs   exiftool -all= + age per file %.2fs\n' "$vi" "$c" "$e"
+printf 'veil ingest %.2fs   cp -r %.2fs   cp -r + sync %.2fs   exiftool -all= + age per file %.2fs\n' "$vi" "$c" "$cs" "$e"
 echo "ingest / cp -r:            $(ratio "$vi" "$c")x   (target <= 3)"
+echo "ingest / (cp -r + sync):   $(ratio "$vi" "$cs")x   (ingest makes two durable copies, one encrypted)"
 echo "ingest / exiftool+age:     $(ratio "$vi" "$e")x   (target <= 0.5)"
 
 echo
@@ -106,5 +108,11 @@ for n in $RSS_N; do
 	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time")
 	printf '%7d files: peak RSS %6.1f MB, %s wall; %s\n' "$n" "$(echo "$rss / 1024" | bc -l)" "$wall" "$(tail -1 "$work/out")"
-	rm -rf "$work/rss" "$work/v" "$work/r"
+	# and 1,000 more photos into the vault that now holds n
+	go run ./scripts/gencorpus -n 1000 -size 321x240 -o "$work/more/Patient X/after" >/dev/null
+	/usr/bin/time -v "$veil" ingest --vault "$work/v" --out "$work/r" --settle 0 --workers "$WORKERS" --quiet "$work/more" \
+		>"$work/out" 2>"$work/time" || true
+	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
+	printf '%7s +1000 into that vault: peak RSS %6.1f MB; %s\n' "" "$(echo "$rss / 1024" | bc -l)" "$(tail -1 "$work/out")"
+	rm -rf "$work/rss" "$work/v" "$work/r" "$work/more"
 done

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"sort"
 	"strings"
 
@@ -137,7 +138,10 @@ func (v *Vault) encrypt(ctx context.Context, dst io.Writer, r io.Reader, plainSu
 	if plainSum == nil {
 		plain.h = sha256.New()
 	}
-	if _, err := io.CopyBuffer(w, plain, make([]byte, 256<<10)); err != nil {
+	buf := copyBuffers.Get().(*[]byte)
+	_, err = io.CopyBuffer(w, plain, *buf)
+	copyBuffers.Put(buf)
+	if err != nil {
 		return BlobRef{}, err
 	}
 	if err := w.Close(); err != nil {
@@ -151,6 +155,10 @@ func (v *Vault) encrypt(ctx context.Context, dst io.Writer, r io.Reader, plainSu
 	}
 	return ref, nil
 }
+
+// copyBuffers hold the plaintext on its way into age: a new one per blob
+// was most of what ingest allocated for a small photo.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // commitTemp moves the finished temp file tmp to the name of blob hash and
 // makes that durable. If the blob exists it is kept and tmp removed: the
