@@ -11,9 +11,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"sort"
 	"strings"
+	"sync"
 
 	"filippo.io/age"
 	"github.com/veil-photo/veil/internal/atomicfile"
