@@ -7,13 +7,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Format is an image container format.
 type Format int
 
-// The formats Sniff recognises. Only JPEG, PNG and WebP can be stripped; the
-// others are recognised so that the refusal can name them.
+// The formats Sniff recognises. JPEG, PNG, WebP, HEIF and AVIF can be
+// stripped; the others are recognised so that the refusal can name them.
 const (
 	Unknown Format = iota
 	JPEG
@@ -65,15 +66,24 @@ func (f Format) Ext() string {
 		return ".png"
 	case WebP:
 		return ".webp"
+	case HEIF:
+		return ".heic"
+	case AVIF:
+		return ".avif"
 	}
 	return ""
 }
 
 // Strippable reports whether Strip supports the format.
-func (f Format) Strippable() bool { return f == JPEG || f == PNG || f == WebP }
+func (f Format) Strippable() bool {
+	return f == JPEG || f == PNG || f == WebP || f == HEIF || f == AVIF
+}
 
-// Strippable lists the formats Strip supports.
-func StrippableFormats() []Format { return []Format{JPEG, PNG, WebP} }
+// StrippableFormats lists the formats Strip supports.
+func StrippableFormats() []Format { return []Format{JPEG, PNG, WebP, HEIF, AVIF} }
+
+// strippableNames is how messages list the strippable formats.
+const strippableNames = "JPEG, PNG, WebP, HEIC and AVIF"
 
 // SniffLen is how many leading bytes Sniff needs to recognise every format.
 const SniffLen = 32
@@ -87,21 +97,25 @@ var ErrUnsupported = errors.New("unsupported format")
 // UnsupportedError says that a file is in a format veil cannot strip.
 type UnsupportedError struct {
 	Format Format
-	Detail string // what was recognised, e.g. "HEIF (brand heic)"
+	Detail string // what was recognised, e.g. "GIF", or what is unsupported, e.g. "animated AVIF"
 }
 
 func (e *UnsupportedError) Error() string {
 	if e.Format == Unknown {
-		return "not a JPEG, PNG or WebP image (unrecognised content)"
+		return "not a " + strings.Replace(strippableNames, " and ", " or ", 1) + " image (unrecognised content)"
 	}
 	d := e.Detail
 	if d == "" {
 		d = e.Format.String()
 	}
-	msg := fmt.Sprintf("%s is not supported yet; only JPEG, PNG and WebP can be stripped", d)
+	if !e.Format.Strippable() {
+		return fmt.Sprintf("%s is not supported yet; only %s can be stripped", d, strippableNames)
+	}
+	msg := fmt.Sprintf("%s is not supported yet", d)
 	if e.Format == HEIF {
-		// iPhones save HEIC by default; the fix is one setting away.
-		msg += " (export it as JPEG, or set the iPhone to Settings > Camera > Formats > Most Compatible)"
+		// Image sequences are the HEIF files veil cannot strip; an iPhone
+		// writes JPEGs instead with one setting.
+		msg += " (export it as a still JPEG, or set the iPhone to Settings > Camera > Formats > Most Compatible)"
 	}
 	return msg
 }
@@ -190,7 +204,9 @@ func sniffFtyp(b []byte) (Format, string) {
 		return AVIF, "AVIF"
 	case major == "heic", major == "heix", major == "hevc", major == "hevx", major == "heim", major == "heis":
 		return HEIF, fmt.Sprintf("HEIC (brand %s)", bytes.TrimSpace([]byte(major)))
-	case major == "mif1", major == "msf1":
+	case major == "mif1", major == "msf1", major == "mif2", major == "mif3",
+		major == "avci", major == "j2ki", major == "vvic", major == "jpeg",
+		hasBrand("mif1"), hasBrand("mif2"):
 		if hasBrand("avif") {
 			return AVIF, "AVIF"
 		}

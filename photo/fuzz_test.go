@@ -86,6 +86,16 @@ func FuzzWebP(f *testing.F) {
 	f.Fuzz(fuzzStrip)
 }
 
+// FuzzHEIF is seeded with the HEIF and AVIF fixtures: a grid with its
+// descriptor in idat, thumbnails that are grids with alpha planes, Exif and
+// XMP items, iloc versions 0 and 1.
+func FuzzHEIF(f *testing.F) {
+	for _, b := range heifFixtures(f) {
+		f.Add(b)
+	}
+	f.Fuzz(fuzzStrip)
+}
+
 // FuzzExif feeds arbitrary bytes to the EXIF reader through the minimal
 // TIFF parser and goexif.
 func FuzzExif(f *testing.F) {

@@ -136,7 +136,8 @@ func jpegBody(t testing.TB, path string) []byte {
 
 // exiftoolAllowed lists what exiftool may still report in a stripped file:
 // file-system facts, image geometry, colour, JFIF density, the Adobe colour
-// transform and the Orientation tag. Anything else is a leak.
+// transform, the Orientation tag, and the HEIF properties that describe how
+// to decode and display the image. Anything else is a leak.
 func exiftoolAllowed(key string) bool {
 	group, tag, _ := strings.Cut(key, ":")
 	switch {
@@ -159,6 +160,12 @@ func exiftoolAllowed(key string) bool {
 			"WhitePointX", "WhitePointY", "RedX", "RedY", "GreenX", "GreenY", "BlueX", "BlueY", "ProfileName":
 			return true
 		}
+	case group == "QuickTime":
+		// HEIF and AVIF: brands, the handler type, image geometry, display
+		// transforms, colour, decoder configurations and where mdat is.
+		return heifExiftoolAllowed[tag]
+	case group == "Meta":
+		return tag == "PrimaryItemReference" || tag == "MetaImageSize"
 	case group == "RIFF":
 		switch tag {
 		case "ImageWidth", "ImageHeight", "HorizontalScale", "VerticalScale", "VP8Version", "WebP_Flags",
@@ -167,4 +174,24 @@ func exiftoolAllowed(key string) bool {
 		}
 	}
 	return false
+}
+
+// heifExiftoolAllowed lists the tags exiftool reads from the boxes and item
+// properties Strip keeps in a HEIF or AVIF file.
+var heifExiftoolAllowed = map[string]bool{
+	"MajorBrand": true, "MinorVersion": true, "CompatibleBrands": true, "HandlerType": true,
+	"ImageSpatialExtent": true, "ImagePixelDepth": true, "PixelAspectRatio": true, "CleanAperture": true,
+	"Rotation": true, "Mirroring": true, "AuxiliaryImageType": true,
+	"ColorProfiles": true, "ColorPrimaries": true, "TransferCharacteristics": true, "MatrixCoefficients": true,
+	"VideoFullRangeFlag": true, "ChromaSamplePosition": true, "ContentLightLevel": true,
+	"MediaDataOffset": true, "MediaDataSize": true,
+	// hvcC (ISO 14496-15 §8.3.3) and av1C (AV1 ISOBMFF §2.3.3)
+	"HEVCConfigurationVersion": true, "GeneralProfileSpace": true, "GeneralTierFlag": true,
+	"GeneralProfileIDC": true, "GenProfileCompatibilityFlags": true, "ConstraintIndicatorFlags": true,
+	"GeneralLevelIDC": true, "MinSpatialSegmentationIDC": true, "ParallelismType": true,
+	"ChromaFormat": true, "BitDepthLuma": true, "BitDepthChroma": true, "AverageFrameRate": true,
+	"ConstantFrameRate": true, "NumTemporalLayers": true, "TemporalIDNested": true,
+	"AV1ConfigurationVersion": true, "SeqProfile": true, "SeqLevelIdx0": true, "SeqTier0": true,
+	"HighBitDepth": true, "TwelveBit": true, "ChromaSubsamplingX": true, "ChromaSubsamplingY": true,
+	"InitialDelaySamples": true,
 }

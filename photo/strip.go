@@ -2,6 +2,7 @@ package photo
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"sync"
@@ -22,31 +23,44 @@ type Result struct {
 // image data byte for byte and drops every piece of metadata outside the
 // allowlist of SPEC: for JPEG, the scan data, tables, JFIF, ICC profile and
 // Adobe segments; for PNG, the critical, colour and animation chunks; for
-// WebP, the image, alpha, animation and ICC chunks. A rotated photo keeps its
-// Orientation in a new minimal Exif block that holds nothing else.
+// WebP, the image, alpha, animation and ICC chunks; for HEIF and AVIF, the
+// image items (primary, grid tiles, alpha, depth and gain maps) with their
+// properties, without Exif, XMP and thumbnail items, whose bytes leave the
+// file too. A rotated JPEG, PNG or WebP keeps its Orientation in a new
+// minimal Exif block that holds nothing else; HEIF keeps its irot property.
 //
 // Strip re-parses its own output — read back from w when w is a file, else
 // concurrently as it is written; if the output does not
 // parse or still holds something that must be dropped, the error matches
 // ErrSelfCheck. On any error, what was written to w must be discarded.
 //
-// Memory use does not grow with the file: at most one JPEG segment or PNG
-// metadata chunk is held at a time.
+// Memory use does not grow with the file: at most one JPEG segment, PNG
+// metadata chunk or HEIF meta box is held at a time.
 func Strip(w io.Writer, r io.ReaderAt, size int64) (*Result, error) {
 	f, err := sniffAt(r, size)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Format: f, Orientation: 1, BytesIn: size}
+	pf := &proof{}
 	if rw, ok := w.(readWriteSeeker); ok {
-		err = stripToFile(rw, r, size, res)
+		err = stripToFile(rw, r, size, res, pf)
 	} else {
-		err = stripToStream(w, r, size, res)
+		err = stripToStream(w, r, size, res, pf)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// proof is what a stripper learnt from the input that the self-check must
+// find again in the output. For HEIF, whose pixels Go cannot decode, it is
+// the digest of every kept item's bytes: the proof that they were copied
+// unchanged. The stripper fills it before it writes its first byte.
+type proof struct {
+	items   map[uint32][sha256.Size]byte
+	primary uint32
 }
 
 // readWriteSeeker is what an output file offers: the self-check can read
@@ -60,29 +74,31 @@ type readWriteSeeker interface {
 // stripToFile writes the stripped photo to a file, then re-parses exactly
 // what the file now holds. No second goroutine is needed, which matters on
 // batches of small photos.
-func stripToFile(w readWriteSeeker, r io.ReaderAt, size int64, res *Result) error {
+func stripToFile(w readWriteSeeker, r io.ReaderAt, size int64, res *Result, pf *proof) error {
 	start, err := w.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return err
 	}
 	cw := &countWriter{w: w}
-	if err := stripWith(cw, r, size, res); err != nil {
+	if err := stripWith(cw, r, size, res, pf); err != nil {
 		return err
 	}
 	res.BytesOut = cw.n
-	if err := check(res.Format, io.NewSectionReader(w, start, cw.n)); err != nil {
+	if err := check(res.Format, io.NewSectionReader(w, start, cw.n), pf); err != nil {
 		return &selfCheckError{err: err}
 	}
 	return nil
 }
 
 // stripToStream writes the stripped photo to w while a second goroutine
-// re-parses the same bytes as they pass through a pipe.
-func stripToStream(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
+// re-parses the same bytes as they pass through a pipe. The checker reads pf
+// only after the last byte has come through the pipe, which the stripper
+// wrote after filling pf.
+func stripToStream(w io.Writer, r io.ReaderAt, size int64, res *Result, pf *proof) error {
 	pr, pw := io.Pipe()
 	checked := make(chan error, 1)
 	go func() {
-		err := check(res.Format, pr)
+		err := check(res.Format, pr, pf)
 		if err != nil {
 			err = &selfCheckError{err: err}
 		}
@@ -90,7 +106,7 @@ func stripToStream(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 		checked <- err
 	}()
 	cw := &countWriter{w: w}
-	err := stripWith(io.MultiWriter(cw, pw), r, size, res)
+	err := stripWith(io.MultiWriter(cw, pw), r, size, res, pf)
 	if err != nil {
 		// If the self-check failed first, err is its error, handed back
 		// through the pipe; otherwise the checker stops on the closed pipe.
@@ -107,7 +123,7 @@ func stripToStream(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 }
 
 // stripWith runs the container's stripper through a pooled write buffer.
-func stripWith(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
+func stripWith(w io.Writer, r io.ReaderAt, size int64, res *Result, pf *proof) error {
 	bw := writerPool.Get().(*bufio.Writer)
 	bw.Reset(w)
 	defer func() {
@@ -123,6 +139,8 @@ func stripWith(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 		err = stripPNG(bw, in, res)
 	case WebP:
 		err = stripWebP(bw, r, size, res)
+	case HEIF, AVIF:
+		err = stripHEIF(bw, r, size, res, pf)
 	}
 	if err != nil {
 		return err
@@ -150,7 +168,7 @@ func putReader(br *bufio.Reader) {
 }
 
 // check re-parses a stripped stream of format f.
-func check(f Format, r io.Reader) error {
+func check(f Format, r io.Reader, pf *proof) error {
 	switch f {
 	case JPEG:
 		return checkJPEG(r)
@@ -158,6 +176,8 @@ func check(f Format, r io.Reader) error {
 		return checkPNG(r)
 	case WebP:
 		return checkWebP(r)
+	case HEIF, AVIF:
+		return checkHEIF(f, r, pf)
 	}
 	return &UnsupportedError{Format: f}
 }

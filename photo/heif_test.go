@@ -1,0 +1,437 @@
+package photo
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// heifFixtures returns the committed HEIF and AVIF fixtures by name.
+func heifFixtures(t testing.TB) map[string][]byte {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(heifDir, "*"))
+	out := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = b
+	}
+	if len(out) < 4 {
+		t.Fatalf("only %d HEIF fixtures in %s", len(out), heifDir)
+	}
+	return out
+}
+
+func mustParseHEIF(t testing.TB, b []byte) *heifFile {
+	t.Helper()
+	f, _ := sniff(b)
+	h, err := parseHEIF(f, bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// primaryProps returns the types of the properties of an item.
+func primaryProps(m *heifMeta, id uint32) []string {
+	var out []string
+	for _, x := range m.propsOf(id) {
+		if i := int(x & 0x7FFF); i > 0 {
+			out = append(out, m.props[i-1].typ)
+		}
+	}
+	return out
+}
+
+// TestStripHEIF strips every fixture and checks what must go, what must
+// stay, and that every kept item's bytes are exactly the input's.
+func TestStripHEIF(t *testing.T) {
+	fixtures := heifFixtures(t)
+	outDir := t.TempDir()
+	for _, tc := range []struct {
+		file      string
+		format    Format
+		w, h      int
+		keepProps []string
+		mustFind  []Category
+		mustDrop  []string
+		dropped   int // items removed
+	}{
+		{"phone-irot.heic", HEIF, 256, 192, []string{"irot", "hvcC", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText, CatThumbnail}, []string{"Exif", "XMP", "thumbnail"}, 4},
+		{"grid.heic", HEIF, 256, 192, []string{"imir", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText}, []string{"Exif", "XMP", "udes property"}, 2},
+		{"alpha.heic", HEIF, 256, 192, []string{"hvcC", "ispe"}, []Category{CatGPS, CatThumbnail}, []string{"Exif", "XMP", "thumbnail", "part of a dropped item"}, 6},
+		{"phone.avif", AVIF, 256, 192, []string{"av1C", "colr", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText, CatThumbnail}, []string{"Exif", "XMP", "thumbnail"}, 3},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			in := fixtures[tc.file]
+			rep := scan(t, in)
+			for _, c := range tc.mustFind {
+				if rep.Count(c) == 0 {
+					t.Errorf("scan found no %s metadata: %v", c, rep.Findings)
+				}
+			}
+			out, res, err := strip(t, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Format != tc.format || res.Width != tc.w || res.Height != tc.h || res.Orientation != 1 {
+				t.Errorf("result %v %dx%d orientation %d, want %v %dx%d", res.Format, res.Width, res.Height, res.Orientation, tc.format, tc.w, tc.h)
+			}
+			if res.BytesOut != int64(len(out)) || res.BytesIn != int64(len(in)) {
+				t.Errorf("byte counts %d/%d, want %d/%d", res.BytesIn, res.BytesOut, len(in), len(out))
+			}
+			dropped := strings.Join(res.Dropped, ",")
+			for _, d := range tc.mustDrop {
+				if !strings.Contains(dropped, d) {
+					t.Errorf("dropped %q, want it to include %q", dropped, d)
+				}
+			}
+			if r := scan(t, out); !r.Clean() || r.Width != tc.w {
+				t.Errorf("scan of output: %dx%d, findings %v", r.Width, r.Height, r.Findings)
+			}
+			for _, leak := range []string{"Jane", "Doe", "Smith", "iPhone", "Apple", "F2LXK", "4711", "2026", "Exif", "xmpmeta", "cheek"} {
+				if bytes.Contains(out, []byte(leak)) {
+					t.Errorf("output still contains %q", leak)
+				}
+			}
+
+			// Losslessness: every item left has exactly its input bytes,
+			// and only metadata and thumbnail items are gone.
+			hin, hout := mustParseHEIF(t, in), mustParseHEIF(t, out)
+			if len(hin.meta.items)-len(hout.meta.items) != tc.dropped {
+				t.Errorf("%d items in, %d out; want %d dropped", len(hin.meta.items), len(hout.meta.items), tc.dropped)
+			}
+			var droppedBytes int64
+			for _, it := range hin.meta.items {
+				ib, _, err := hin.itemBytes(bytes.NewReader(in), it, 1<<30)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o := hout.meta.byID[it.id]
+				if o == nil {
+					droppedBytes += int64(len(ib))
+					continue
+				}
+				ob, _, err := hout.itemBytes(bytes.NewReader(out), o, 1<<30)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(ib, ob) || o.typ != it.typ || o.hidden != it.hidden {
+					t.Errorf("item %d (%s): %d bytes in, %d out, equal %v", it.id, it.typ, len(ib), len(ob), bytes.Equal(ib, ob))
+				}
+				if slices.Contains([]string{"Exif", "mime", "uri "}, o.typ) {
+					t.Errorf("item %d of type %q kept", o.id, o.typ)
+				}
+				if !slices.Equal(primaryProps(hin.meta, it.id), primaryProps(hout.meta, it.id)) {
+					t.Errorf("item %d properties %v became %v", it.id, primaryProps(hin.meta, it.id), primaryProps(hout.meta, it.id))
+				}
+			}
+			if hout.meta.primary != hin.meta.primary {
+				t.Errorf("primary %d became %d", hin.meta.primary, hout.meta.primary)
+			}
+			for _, p := range tc.keepProps {
+				if !slices.Contains(primaryProps(hout.meta, hout.meta.primary), p) {
+					t.Errorf("primary image lost its %q property", p)
+				}
+			}
+			for _, r := range hout.meta.refs {
+				if r.typ == "thmb" || r.typ == "cdsc" {
+					t.Errorf("%q reference kept", r.typ)
+				}
+			}
+			if shrink := int64(len(in) - len(out)); shrink < droppedBytes {
+				t.Errorf("file shrank by %d bytes, less than the %d bytes of the dropped items", shrink, droppedBytes)
+			}
+
+			// Into a file, the same bytes; and a fixed point.
+			p := filepath.Join(outDir, strings.TrimSuffix(tc.file, filepath.Ext(tc.file))+res.Format.Ext())
+			f, err := os.Create(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Strip(f, bytes.NewReader(in), int64(len(in))); err != nil {
+				t.Errorf("strip to a file: %v", err)
+			}
+			f.Close()
+			if got, _ := os.ReadFile(p); !bytes.Equal(got, out) {
+				t.Errorf("strip to a file wrote different bytes")
+			}
+			if again, _, err := strip(t, out); err != nil || !bytes.Equal(again, out) {
+				t.Errorf("stripping the output again changed it (err %v)", err)
+			}
+			comparePixels(t, in, out, tc.format)
+		})
+	}
+	if n := exiftoolLeaks(t, outDir, 4); n != 0 {
+		t.Errorf("(b) exiftool finds %d identifying tags in stripped HEIF files", n)
+	}
+}
+
+// comparePixels decodes input and output with libheif's heif-convert, when
+// it is installed, and compares the pixels. The item bytes comparison above
+// is the proof; this shows a decoder agrees.
+func comparePixels(t *testing.T, in, out []byte, f Format) {
+	if _, err := exec.LookPath("heif-convert"); err != nil {
+		t.Log("heif-convert not installed: pixels not compared")
+		return
+	}
+	dir := t.TempDir()
+	decode := func(name string, b []byte) []byte {
+		src := filepath.Join(dir, name+f.Ext())
+		dst := filepath.Join(dir, name+".png")
+		if err := os.WriteFile(src, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := exec.Command("heif-convert", src, dst).CombinedOutput(); err != nil {
+			t.Fatalf("heif-convert %s: %v\n%s", name, err, o)
+		}
+		p, err := os.ReadFile(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		px, err := pixels(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return px.Pix
+	}
+	if !bytes.Equal(decode("in", in), decode("out", out)) {
+		t.Errorf("heif-convert decodes different pixels from input and output")
+	}
+}
+
+// TestExiftoolCheckCanFailHEIF: exiftool must flag the unstripped HEIF
+// fixtures, or the cross-check of stripped HEIF files proves nothing.
+func TestExiftoolCheckCanFailHEIF(t *testing.T) {
+	if n := exiftoolLeaks(t, heifDir, 0); n < 40 {
+		t.Errorf("exiftool flags only %d tags in the unstripped HEIF fixtures", n)
+	}
+}
+
+// heifBoundaries returns the offset of every box header in a HEIF file,
+// top level and inside meta, with a few points inside each header.
+func heifBoundaries(b []byte) []int {
+	var cuts []int
+	var walk func(off, end int, depth int)
+	walk = func(off, end int, depth int) {
+		for off+8 <= end && depth < 6 {
+			n := int(binary.BigEndian.Uint32(b[off:]))
+			typ := string(b[off+4 : off+8])
+			if n < 8 || off+n > end {
+				return
+			}
+			cuts = append(cuts, off, off+4, off+8, off+n/2)
+			body := off + 8
+			switch typ {
+			case "meta":
+				walk(body+4, off+n, depth+1)
+			case "iprp", "ipco", "dinf", "grpl":
+				walk(body, off+n, depth+1)
+			case "iinf":
+				if b[body] == 0 {
+					walk(body+6, off+n, depth+1)
+				} else {
+					walk(body+8, off+n, depth+1)
+				}
+			case "iref":
+				walk(body+4, off+n, depth+1)
+			}
+			off += n
+		}
+	}
+	walk(0, len(b), 0)
+	return cuts
+}
+
+// TestHEIFTruncated cuts every fixture at each box boundary and at random
+// points: every cut must be refused, never panic.
+func TestHEIFTruncated(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for name, b := range heifFixtures(t) {
+		cuts := heifBoundaries(b)
+		for range 50 {
+			cuts = append(cuts, r.IntN(len(b)))
+		}
+		for _, cut := range cuts {
+			if cut >= len(b) {
+				continue
+			}
+			if _, _, err := strip(t, b[:cut]); err == nil {
+				t.Errorf("%s cut at %d of %d: no error", name, cut, len(b))
+			}
+			Scan(bytes.NewReader(b[:cut]), int64(cut))
+		}
+	}
+}
+
+// TestHEIFLyingSizes sets every box size field to values that lie: huge,
+// past the end, smaller than a header, 0 (to the end) and 1 (a largesize
+// follows). Nothing may panic or allocate from the lie.
+func TestHEIFLyingSizes(t *testing.T) {
+	for name, b := range heifFixtures(t) {
+		for _, at := range heifBoundaries(b) {
+			if at+4 > len(b) {
+				continue
+			}
+			orig := binary.BigEndian.Uint32(b[at:])
+			for _, v := range []uint32{0x7FFFFFFF, 0xFFFFFFFF, uint32(len(b)) + 1, orig + 1, orig - 1, 7, 1, 0} {
+				c := bytes.Clone(b)
+				binary.BigEndian.PutUint32(c[at:], v)
+				checkBounded(t, fmt.Sprintf("%s size at %d = %#x", name, at, v), c)
+			}
+		}
+	}
+}
+
+// checkBounded strips and scans hostile input: no panic, and memory use
+// bounded by the input, not by what its fields claim.
+func checkBounded(t *testing.T, what string, b []byte) {
+	t.Helper()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	Scan(bytes.NewReader(b), int64(len(b)))
+	_, _, err := strip(t, b)
+	runtime.ReadMemStats(&m1)
+	if a := m1.TotalAlloc - m0.TotalAlloc; a > 8<<20+40*uint64(len(b)) {
+		t.Errorf("%s: %d bytes allocated for a %d-byte input", what, a, len(b))
+	}
+	if err == nil {
+		// An accepted mutation must still hold up.
+		if perr := stripProperties(b); perr != nil {
+			t.Errorf("%s: %v", what, perr)
+		}
+	}
+}
+
+// remeta rebuilds a fixture with its meta box edited, keeping the original
+// offsets: the old meta becomes a free box in place, and the new one, with
+// extents given in file coordinates, goes at the end of the file.
+func remeta(t *testing.T, in []byte, edit func(m *heifMeta, l *heifLayout)) []byte {
+	t.Helper()
+	h := mustParseHEIF(t, in)
+	m := h.meta
+	l := &heifLayout{offSize: 8, lenSize: 8, ext: map[uint32][]heifExtent{}, idat: m.idat}
+	for _, id := range m.located {
+		l.ext[id] = slices.Clone(m.byID[id].extents)
+	}
+	edit(m, l)
+	p := &heifPlan{drop: map[uint32]string{}, dropGroups: map[uint32]bool{}}
+	for _, pr := range m.props {
+		p.props = append(p.props, pr.raw)
+	}
+	out := bytes.Clone(in)
+	copy(out[h.metaBox.start+4:], "free")
+	return append(out, m.build(p, l)...)
+}
+
+// itemOfType returns the first item of a type.
+func itemOfType(m *heifMeta, typ string) *heifItem {
+	for _, it := range m.items {
+		if it.typ == typ {
+			return it
+		}
+	}
+	return nil
+}
+
+// TestHEIFRefused: what Strip cannot rewrite safely is refused with a
+// FormatError or an UnsupportedError that says why, never half-stripped.
+func TestHEIFRefused(t *testing.T) {
+	fx := heifFixtures(t)
+	phone, grid := fx["phone-irot.heic"], fx["grid.heic"]
+	moov := append(bytes.Clone(phone), 0, 0, 0, 8, 'm', 'o', 'o', 'v')
+	huge := func(b []byte, box string, at int, v uint32) []byte {
+		c := bytes.Clone(b)
+		i := bytes.Index(c, []byte(box))
+		binary.BigEndian.PutUint32(c[i+4+at:], v)
+		return c
+	}
+	exifID := itemOfType(mustParseHEIF(t, phone).meta, "Exif").id
+	for _, tc := range []struct {
+		name        string
+		in          []byte
+		unsupported bool
+		msg         string
+	}{
+		{"image sequence", moov, true, "image sequence"},
+		{"mini", append(phone[:len(phone):len(phone)], 0, 0, 0, 8, 'm', 'i', 'n', 'i'), true, "compact"},
+		{"remeta works", remeta(t, phone, func(*heifMeta, *heifLayout) {}), false, ""},
+		{"extent past the end", remeta(t, phone, func(m *heifMeta, l *heifLayout) {
+			l.ext[m.primary][0].off = int64(len(phone)) + 100
+		}), false, "runs past the end"},
+		{"overlapping extents", remeta(t, phone, func(m *heifMeta, l *heifLayout) {
+			l.ext[exifID][0].off = l.ext[m.primary][0].off + 1
+		}), false, "share bytes"},
+		{"shared extent", remeta(t, grid, func(m *heifMeta, l *heifLayout) {
+			tiles := m.refs[slices.IndexFunc(m.refs, func(r heifRef) bool { return r.typ == "dimg" })].to
+			l.ext[tiles[1]] = l.ext[tiles[0]]
+		}), false, "share bytes"},
+		{"primary is Exif", remeta(t, phone, func(m *heifMeta, l *heifLayout) { m.primary = exifID }), false, "not an image"},
+		{"grid of Exif", remeta(t, grid, func(m *heifMeta, l *heifLayout) {
+			i := slices.IndexFunc(m.refs, func(r heifRef) bool { return r.typ == "dimg" })
+			m.refs[i].to[0] = itemOfType(m, "Exif").id
+		}), true, "derived from"},
+		{"essential unknown property", remeta(t, phone, func(m *heifMeta, l *heifLayout) {
+			addProp(m, m.primary, "xyzw", []byte{1, 2, 3}, true)
+		}), true, "unknown property"},
+		{"duplicate item", remeta(t, phone, func(m *heifMeta, l *heifLayout) {
+			m.items = append(m.items, &heifItem{id: m.primary, typ: "hvc1"})
+		}), false, "declared twice"},
+		{"undeclared item", remeta(t, phone, func(m *heifMeta, l *heifLayout) {
+			m.located = append(m.located, 999)
+			m.byID[999] = &heifItem{id: 999}
+			l.ext[999] = []heifExtent{{0, 1}}
+		}), false, "does not declare"},
+		{"not pict", notPict(remeta(t, phone, func(*heifMeta, *heifLayout) {})), true, "handler"},
+		{"iloc item count", huge(phone, "iloc", 6, 0xFFFF0000), false, "does not fit"},
+		{"ipma entry count", huge(phone, "ipma", 4, 0xFFFFFFFF), false, "does not fit"},
+		{"iref count", huge(phone, "thmb", 2, 0xFFFF0000), false, "does not fit"},
+		{"no meta", append(bytes.Clone(phone[:binary.BigEndian.Uint32(phone)]), 0, 0, 0, 8, 'm', 'd', 'a', 't'), false, "no meta"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			_, _, err := strip(t, in)
+			if tc.name == "remeta works" {
+				if err != nil {
+					t.Fatalf("the unedited rebuild is refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var fe *FormatError
+			switch {
+			case tc.unsupported && !errors.Is(err, ErrUnsupported):
+				t.Errorf("error %v is not an UnsupportedError", err)
+			case !tc.unsupported && !errors.As(err, &fe):
+				t.Errorf("error %v is not a FormatError", err)
+			case !strings.Contains(err.Error(), tc.msg):
+				t.Errorf("error %q does not say %q", err, tc.msg)
+			case strings.Contains(err.Error(), "\n"):
+				t.Errorf("error %q is not one line", err)
+			}
+			if _, serr := Scan(bytes.NewReader(in), int64(len(in))); serr == nil {
+				t.Errorf("scan accepted what strip refused")
+			}
+		})
+	}
+}
+
+// notPict changes the handler of the last meta box in b from pict to vide.
+func notPict(b []byte) []byte {
+	c := bytes.Clone(b)
+	copy(c[bytes.LastIndex(c, []byte("pict")):], "vide")
+	return c
+}
