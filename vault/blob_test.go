@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -586,4 +587,30 @@ func (g *genReader) Read(p []byte) (int, error) {
 		g.meter.tick(len(p))
 	}
 	return len(p), nil
+}
+
+// TestOpenReadOnlyLeavesTemps: Open removes a dead writer's temporary blob;
+// OpenReadOnly, for auditors, leaves it (and everything else) alone.
+func TestOpenReadOnlyLeavesTemps(t *testing.T) {
+	v, _ := newTestVault(t)
+	// A pid that cannot be running: above the kernel's pid_max.
+	dead := strings.Replace(tempPattern(), strconv.Itoa(os.Getpid()), "99999999", 1)
+	f, err := os.CreateTemp(filepath.Join(v.Dir(), "blobs"), dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := OpenReadOnly(v.Dir()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(f.Name()); err != nil {
+		t.Fatalf("OpenReadOnly removed a temporary file: %v", err)
+	}
+	w, err := Open(v.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(f.Name()); !errors.Is(err, os.ErrNotExist) || len(w.CleanedTemps()) != 1 {
+		t.Fatalf("Open left a dead writer's temporary file: %v, cleaned %v", err, w.CleanedTemps())
+	}
 }

@@ -243,6 +243,18 @@ func contains(list []string, s string) bool {
 // Open opens the vault in dir. It validates vault.json strictly and removes
 // temporary blob files left by writers that crashed (see CleanedTemps).
 func Open(dir string) (*Vault, error) {
+	v, err := OpenReadOnly(dir)
+	if err != nil {
+		return nil, err
+	}
+	v.cleaned = cleanTemps(filepath.Join(dir, blobsDir))
+	return v, nil
+}
+
+// OpenReadOnly is Open for an auditor: it validates vault.json but changes
+// nothing, not even a crashed writer's temporary files, so that an audit
+// leaves no trace and works on a read-only copy.
+func OpenReadOnly(dir string) (*Vault, error) {
 	name := filepath.Join(dir, configFile)
 	b, err := os.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -266,7 +278,6 @@ func Open(dir string) (*Vault, error) {
 		}
 		v.recipients = append(v.recipients, r)
 	}
-	v.cleaned = cleanTemps(filepath.Join(dir, blobsDir))
 	return v, nil
 }
 

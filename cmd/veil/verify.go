@@ -125,7 +125,9 @@ type verifySummary struct {
 
 func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer) error {
 	start := time.Now()
-	v, err := vault.Open(opts.Vault)
+	// An audit changes nothing in the vault, not even a crashed writer's
+	// temporary files (the next ingest removes those).
+	v, err := vault.OpenReadOnly(opts.Vault)
 	if err != nil {
 		return err
 	}
