@@ -1,50 +1,28 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/jpeg"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/veil-photo/veil/internal/testphoto"
 )
 
-// benchJPEG returns a w x h JPEG with photo-like noise and the phone
-// fixture's metadata (Exif with GPS and a thumbnail, XMP, IPTC, comment,
-// trailer) in front of it.
+// benchJPEG returns a w x h photo-like JPEG carrying the phone fixture's
+// metadata (Exif with GPS and a thumbnail, XMP, IPTC, comment).
 func benchJPEG(b *testing.B, w, h int) []byte {
-	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	r := rand.New(rand.NewPCG(1, 2))
-	for y := range h {
-		for x := range w {
-			img.Y[y*img.YStride+x] = uint8((x*255/w+y*255/h)/2) + uint8(r.IntN(24))
-		}
-	}
-	for i := range img.Cb {
-		img.Cb[i], img.Cr[i] = 128+uint8(r.IntN(8)), 140+uint8(r.IntN(8))
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 92}); err != nil {
+	body, err := testphoto.Noise(w, h)
+	if err != nil {
 		b.Fatal(err)
 	}
 	meta, err := os.ReadFile(filepath.Join("..", "testdata", "photos", "phone-rotated6.jpg"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The fixture's SOI and APPn/COM segments, then the new image's
-	// segments after its own.
-	cut := func(j []byte) int {
-		i := 2
-		for i+4 <= len(j) && j[i] == 0xFF && (j[i+1]&0xF0 == 0xE0 || j[i+1] == 0xFE) {
-			i += 2 + int(j[i+2])<<8 | int(j[i+3])
-		}
-		return i
-	}
-	return append(append([]byte(nil), meta[:cut(meta)]...), buf.Bytes()[cut(buf.Bytes()):]...)
+	return testphoto.Graft(meta, body)
 }
 
 // benchIngest ingests n distinct photos of w x h per iteration into a fresh

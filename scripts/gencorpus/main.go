@@ -8,15 +8,13 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"flag"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"log"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
+
+	"github.com/veil-photo/veil/internal/testphoto"
 )
 
 func main() {
@@ -33,8 +31,12 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	segs := metadata(src)
-	body := encode(w, h)
+	segs := testphoto.Metadata(src)
+	noise, err := testphoto.Noise(w, h)
+	if err != nil {
+		log.Fatal(err)
+	}
+	body := noise[2+len(testphoto.Metadata(noise)):] // without SOI and JFIF
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -53,39 +55,3 @@ func main() {
 	}
 }
 
-// metadata returns the APPn and COM segments at the start of a JPEG.
-func metadata(b []byte) []byte {
-	var out []byte
-	for i := 2; i+4 <= len(b) && b[i] == 0xFF; {
-		m := b[i+1]
-		l := int(binary.BigEndian.Uint16(b[i+2:]))
-		if !(m >= 0xE0 && m <= 0xEF || m == 0xFE) || i+2+l > len(b) {
-			break
-		}
-		out = append(out, b[i:i+2+l]...)
-		i += 2 + l
-	}
-	return out
-}
-
-// encode makes a photo-like image (smooth gradients with sensor-like noise,
-// which compresses like a real photo) and returns its JPEG without SOI and
-// metadata.
-func encode(w, h int) []byte {
-	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	r := rand.New(rand.NewPCG(1, 2))
-	for y := range h {
-		for x := range w {
-			img.Y[y*img.YStride+x] = uint8((x*255/w+y*255/h)/2) + uint8(r.IntN(24))
-		}
-	}
-	for i := range img.Cb {
-		img.Cb[i] = 128 + uint8(r.IntN(8))
-		img.Cr[i] = 140 + uint8(r.IntN(8))
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 92}); err != nil {
-		log.Fatal(err)
-	}
-	return b.Bytes()[2+len(metadata(b.Bytes())):]
-}
