@@ -143,7 +143,8 @@ type heifMeta struct {
 	hasIdat     bool
 	idat        []byte
 	groups      []heifGroup
-	other       []string // meta children outside the allowlist
+	assoc       map[uint32][]uint16 // item → properties, built by propsOf
+	other       []string            // meta children outside the allowlist
 	otherIprp   []string
 	otherIinf   int // iinf children that are not infe
 	seen        map[string]bool
@@ -578,15 +579,15 @@ func (m *heifMeta) checkOverlaps() error {
 
 // propsOf returns the ipco properties associated with an item or group.
 func (m *heifMeta) propsOf(id uint32) []uint16 {
-	var out []uint16
-	for _, ip := range m.ipmas {
-		for _, a := range ip.entries {
-			if a.id == id {
-				out = append(out, a.props...)
+	if m.assoc == nil {
+		m.assoc = map[uint32][]uint16{}
+		for _, ip := range m.ipmas {
+			for _, a := range ip.entries {
+				m.assoc[a.id] = append(m.assoc[a.id], a.props...)
 			}
 		}
 	}
-	return out
+	return m.assoc[id]
 }
 
 // size returns the image size of an item from its ispe property (HEIF
@@ -644,32 +645,45 @@ func (m *heifMeta) plan() (*heifPlan, error) {
 			p.drop[r.from] = "thumbnail"
 		}
 	}
-	for changed := true; changed; {
-		changed = false
-		for _, it := range m.items {
-			if p.dropped(it.id) || it.id == m.primary {
-				continue
+	// What is left to drop follows from counts: how many of an item's
+	// attachment targets, and how many of the derived images that use it,
+	// are still kept. Dropping an item lowers the counts of its neighbours
+	// only, so hostile reference graphs cost linear time.
+	attachedTo := map[uint32][]uint32{} // target → items attached to it
+	inputs := map[uint32][]uint32{}     // derived image → its inputs
+	targetsKept := map[uint32]int{}     // item → attachment targets not dropped
+	usersKept := map[uint32]int{}       // item → derived images using it, not dropped
+	for _, r := range m.refs {
+		switch r.typ {
+		case "auxl", "thmb", "cdsc":
+			for _, to := range r.to {
+				attachedTo[to] = append(attachedTo[to], r.from)
+				targetsKept[r.from]++
 			}
-			attached, attachedKept, inputTo, inputToKept := 0, 0, 0, 0
-			for _, r := range m.refs {
-				switch {
-				case r.from == it.id && (r.typ == "auxl" || r.typ == "thmb" || r.typ == "cdsc"):
-					for _, to := range r.to {
-						attached++
-						if !p.dropped(to) {
-							attachedKept++
-						}
-					}
-				case r.typ == "dimg" && slices.Contains(r.to, it.id):
-					inputTo++
-					if !p.dropped(r.from) {
-						inputToKept++
-					}
-				}
+		case "dimg":
+			inputs[r.from] = append(inputs[r.from], r.to...)
+			for _, to := range r.to {
+				usersKept[to]++
 			}
-			if attached > 0 && attachedKept == 0 || inputTo > 0 && inputToKept == 0 {
-				p.drop[it.id] = "part of a dropped item"
-				changed = true
+		}
+	}
+	var queue []uint32
+	for id := range p.drop {
+		queue = append(queue, id)
+	}
+	for len(queue) > 0 {
+		id := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, y := range attachedTo[id] {
+			if targetsKept[y]--; targetsKept[y] == 0 && m.byID[y] != nil && !p.dropped(y) && y != m.primary {
+				p.drop[y] = "part of a dropped item"
+				queue = append(queue, y)
+			}
+		}
+		for _, y := range inputs[id] {
+			if usersKept[y]--; usersKept[y] == 0 && m.byID[y] != nil && !p.dropped(y) && y != m.primary {
+				p.drop[y] = "part of a dropped item"
+				queue = append(queue, y)
 			}
 		}
 	}
@@ -1072,24 +1086,30 @@ func parseHEIF(f Format, r io.ReaderAt, size int64) (*heifFile, error) {
 	return h, nil
 }
 
-// unreferenced returns how many mdat bytes no item's extent covers.
+// unreferenced returns how many mdat bytes no item's extent covers. Both
+// the mdat bodies and the extents are disjoint, so one sweep over the two
+// sorted lists finds every overlap.
 func (h *heifFile) unreferenced() int64 {
 	var n int64
 	for _, b := range h.mdats {
 		n += b.bodyLen()
 	}
+	var ext []heifExtent
 	for _, id := range h.meta.located {
-		it := h.meta.byID[id]
-		if it.inIdat {
-			continue
+		if it := h.meta.byID[id]; !it.inIdat {
+			ext = append(ext, it.extents...)
 		}
-		for _, x := range it.extents {
-			for _, b := range h.mdats {
-				lo, hi := max(x.off, b.body), min(x.off+x.n, b.end)
-				if hi > lo {
-					n -= hi - lo
-				}
-			}
+	}
+	slices.SortFunc(ext, func(a, b heifExtent) int { return cmp.Compare(a.off, b.off) })
+	for i, j := 0, 0; i < len(ext) && j < len(h.mdats); {
+		x, b := ext[i], h.mdats[j]
+		if lo, hi := max(x.off, b.body), min(x.off+x.n, b.end); hi > lo {
+			n -= hi - lo
+		}
+		if x.off+x.n < b.end {
+			i++
+		} else {
+			j++
 		}
 	}
 	return n
@@ -1359,6 +1379,7 @@ func checkHEIF(f Format, r io.Reader, pf *proof) error {
 		// The stripper lays items out one after another in iloc order, so
 		// the extents must tile the mdat data exactly, in that order.
 		pos := b.body
+		buf := make([]byte, 32<<10)
 		for _, x := range inFile {
 			if x.off != pos {
 				return &FormatError{Format: f, Offset: pos, Msg: fmt.Sprintf("item %d's extent at %d does not follow the previous one; mdat holds bytes of no item", x.id, x.off)}
@@ -1366,7 +1387,10 @@ func checkHEIF(f Format, r io.Reader, pf *proof) error {
 			if x.n > b.end-pos {
 				return &FormatError{Format: f, Offset: pos, Msg: fmt.Sprintf("item %d's extent runs past mdat", x.id)}
 			}
-			n, err := io.CopyN(sums[x.id].h, br, x.n)
+			n, err := io.CopyBuffer(sums[x.id].h, io.LimitReader(br, x.n), buf)
+			if err == nil && n < x.n {
+				err = io.ErrUnexpectedEOF
+			}
 			off += n
 			if err != nil {
 				return formatErr(f, off, err)

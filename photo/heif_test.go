@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -434,4 +435,345 @@ func notPict(b []byte) []byte {
 	c := bytes.Clone(b)
 	copy(c[bytes.LastIndex(c, []byte("pict")):], "vide")
 	return c
+}
+
+// iphoneItem is one item of a synthetic iPhone-style HEIC.
+type iphoneItem struct {
+	id      uint32
+	typ     string
+	hidden  bool
+	ct      string // content type of a mime item
+	data    []byte
+	inIdat  bool
+	dataRef uint16
+	props   []uint16 // 1-based ipco indexes, bit 15 for essential
+}
+
+// iphoneHEIC builds, box by box and independently of Strip's writer, a
+// HEIC laid out as recent iPhones write them: a grid primary of rows x cols
+// hidden hvc1 tiles, each stored in two extents after an iloc base offset;
+// an irot; a thumbnail; Exif (with the "Exif\0\0" prefix its header offset
+// skips) and XMP describing the primary; a depth map and an HDR gain map,
+// each auxiliary with its own XMP; an ISO 21496-1 tone-map item in an
+// 'altr' group; a named handler and named items; ipma with 16-bit indexes;
+// a data reference; free and uuid boxes and a second mdat.
+func iphoneHEIC(t testing.TB, rows, cols, tileBytes int) []byte {
+	t.Helper()
+	r := rand.New(rand.NewPCG(5, 6))
+	blob := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		return b
+	}
+	phone := heifFixtures(t)["phone-irot.heic"]
+	h := mustParseHEIF(t, phone)
+	exif, _, _ := h.itemBytes(bytes.NewReader(phone), itemOfType(h.meta, "Exif"), 1<<20)
+	exif = append([]byte{0, 0, 0, 6, 'E', 'x', 'i', 'f', 0, 0}, exif[4+binary.BigEndian.Uint32(exif):]...)
+	xmp := []byte(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>Jane Doe</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>`)
+
+	prop := func(typ string, body []byte) []byte {
+		var w boxWriter
+		at := w.open(typ)
+		w.raw(body)
+		w.close(at)
+		return w.b
+	}
+	full := func(s string) []byte { return append([]byte{0, 0, 0, 0}, s...) }
+	ispe := func(w, h uint32) []byte {
+		return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32([]byte{0, 0, 0, 0}, w), h)
+	}
+	props := [][]byte{
+		prop("hvcC", blob(100)),                                           // 1 tiles
+		prop("ispe", ispe(512, 512)),                                      // 2
+		prop("ispe", ispe(uint32(cols*512), uint32(rows*512))),            // 3 grid
+		prop("irot", []byte{3}),                                           // 4
+		prop("colr", append([]byte("nclx"), 0, 12, 0, 13, 0, 1, 0x80)),    // 5
+		prop("hvcC", blob(90)),                                            // 6 thumbnail
+		prop("ispe", ispe(320, 240)),                                      // 7
+		prop("auxC", full("urn:mpeg:hevc:2015:auxid:2\x00")),              // 8 depth
+		prop("auxC", full("urn:com:apple:photo:2020:aux:hdrgainmap\x00")), // 9
+		prop("pixi", []byte{0, 0, 0, 0, 3, 8, 8, 8}),                      // 10
+		prop("udes", full("en\x00Jane Doe\x00left cheek\x00\x00")),        // 11
+	}
+	var items []iphoneItem
+	var tiles []uint32
+	for i := range rows * cols {
+		id := uint32(1 + i)
+		tiles = append(tiles, id)
+		items = append(items, iphoneItem{id: id, typ: "hvc1", hidden: true, data: blob(tileBytes), props: []uint16{0x8001, 2}})
+	}
+	grid := append([]byte{0, 0, byte(rows - 1), byte(cols - 1)}, binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, uint16(cols*512)), uint16(rows*512))...)
+	const gridID, thumb, exifID, xmpID, depth, depthXMP, gain, gainXMP, tmap = 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008
+	items = append(items,
+		iphoneItem{id: gridID, typ: "grid", data: grid, inIdat: true, props: []uint16{3, 0x8004, 5, 10, 11}},
+		iphoneItem{id: thumb, typ: "hvc1", data: blob(3000), props: []uint16{0x8006, 7, 0x8004}},
+		iphoneItem{id: exifID, typ: "Exif", hidden: true, data: exif, dataRef: 1},
+		iphoneItem{id: xmpID, typ: "mime", hidden: true, ct: "application/rdf+xml", data: xmp},
+		iphoneItem{id: depth, typ: "hvc1", hidden: true, data: blob(5000), props: []uint16{0x8001, 7, 0x8008}},
+		iphoneItem{id: depthXMP, typ: "mime", hidden: true, ct: "application/rdf+xml", data: xmp},
+		iphoneItem{id: gain, typ: "hvc1", hidden: true, data: blob(7000), props: []uint16{0x8001, 7, 0x8009}},
+		iphoneItem{id: gainXMP, typ: "mime", hidden: true, ct: "application/rdf+xml", data: xmp},
+		iphoneItem{id: tmap, typ: "tmap", data: blob(60), props: []uint16{3}},
+	)
+	refs := []heifRef{
+		{"dimg", gridID, tiles}, {"thmb", thumb, []uint32{gridID}},
+		{"cdsc", exifID, []uint32{gridID}}, {"cdsc", xmpID, []uint32{gridID}},
+		{"auxl", depth, []uint32{gridID}}, {"cdsc", depthXMP, []uint32{depth}},
+		{"auxl", gain, []uint32{gridID}}, {"cdsc", gainXMP, []uint32{gain}},
+		{"dimg", tmap, []uint32{gridID, gain}},
+	}
+
+	// Layout: ftyp, meta, free, mdat (images), uuid, mdat (metadata).
+	var ftyp boxWriter
+	at := ftyp.open("ftyp")
+	ftyp.raw([]byte("heic\x00\x00\x00\x00mif1MiHEMiPrmiafMiHBheictmap"))
+	ftyp.close(at)
+	meta := func(imagesAt, metaAt int64) []byte {
+		var w boxWriter
+		m := w.openFull("meta", 0, 0)
+		hd := w.openFull("hdlr", 0, 0)
+		w.u32(0)
+		w.raw([]byte("pict"))
+		w.raw(make([]byte, 12))
+		w.raw([]byte("Apple Image Handler\x00"))
+		w.close(hd)
+		di := w.open("dinf")
+		dr := w.openFull("dref", 0, 0)
+		w.u32(1)
+		w.close(w.openFull("url ", 0, 1))
+		w.close(dr)
+		w.close(di)
+		pm := w.openFull("pitm", 0, 0)
+		w.u16(gridID)
+		w.close(pm)
+		ii := w.openFull("iinf", 0, 0)
+		w.u16(uint16(len(items)))
+		for _, it := range items {
+			var flags uint32
+			if it.hidden {
+				flags = 1
+			}
+			e := w.openFull("infe", 2, flags)
+			w.u16(uint16(it.id))
+			w.u16(0)
+			w.raw([]byte(it.typ))
+			w.raw([]byte("Jane's photo\x00"))
+			if it.typ == "mime" {
+				w.raw([]byte(it.ct + "\x00"))
+			}
+			w.close(e)
+		}
+		w.close(ii)
+		ir := w.openFull("iref", 0, 0)
+		for _, rf := range refs {
+			b := w.open(rf.typ)
+			w.u16(uint16(rf.from))
+			w.u16(uint16(len(rf.to)))
+			for _, to := range rf.to {
+				w.u16(uint16(to))
+			}
+			w.close(b)
+		}
+		w.close(ir)
+		ip := w.open("iprp")
+		ic := w.open("ipco")
+		for _, p := range props {
+			w.raw(p)
+		}
+		w.close(ic)
+		ma := w.openFull("ipma", 0, 1)
+		n := 0
+		for _, it := range items {
+			if len(it.props) > 0 {
+				n++
+			}
+		}
+		w.u32(uint32(n))
+		for _, it := range items {
+			if len(it.props) == 0 {
+				continue
+			}
+			w.u16(uint16(it.id))
+			w.u8(uint8(len(it.props)))
+			for _, x := range it.props {
+				w.u16(x)
+			}
+		}
+		w.close(ma)
+		w.close(ip)
+		// iloc version 1: 4-byte offsets, lengths and base offsets.
+		lo := w.openFull("iloc", 1, 0)
+		w.u16(0x4440)
+		w.u16(uint16(len(items)))
+		img, md, idat := int64(0), int64(0), int64(0)
+		for _, it := range items {
+			w.u16(uint16(it.id))
+			n := int64(len(it.data))
+			switch {
+			case it.inIdat:
+				w.u16(1)
+				w.u16(0)
+				w.u32(0)
+				w.u16(1)
+				w.u32(uint32(idat))
+				w.u32(uint32(n))
+				idat += n
+			case it.typ == "Exif" || it.typ == "mime":
+				w.u16(0)
+				w.u16(it.dataRef)
+				w.u32(uint32(metaAt))
+				w.u16(1)
+				w.u32(uint32(md))
+				w.u32(uint32(n))
+				md += n
+			default: // two extents each, as big tiles are
+				w.u16(0)
+				w.u16(0)
+				w.u32(uint32(imagesAt))
+				w.u16(2)
+				w.u32(uint32(img))
+				w.u32(uint32(n / 2))
+				w.u32(uint32(img + n/2))
+				w.u32(uint32(n - n/2))
+				img += n
+			}
+		}
+		w.close(lo)
+		id := w.open("idat")
+		for _, it := range items {
+			if it.inIdat {
+				w.raw(it.data)
+			}
+		}
+		w.close(id)
+		gl := w.open("grpl")
+		g := w.openFull("altr", 0, 0)
+		w.u32(2000)
+		w.u32(2)
+		w.u32(tmap)
+		w.u32(gridID)
+		w.close(g)
+		w.close(gl)
+		w.close(m)
+		return w.b
+	}
+	box := func(typ string, body []byte) []byte { return prop(typ, body) }
+	var images, metadata []byte
+	for _, it := range items {
+		switch {
+		case it.inIdat:
+		case it.typ == "Exif" || it.typ == "mime":
+			metadata = append(metadata, it.data...)
+		default:
+			images = append(images, it.data...)
+		}
+	}
+	free := box("free", make([]byte, 100))
+	uuid := box("uuid", append(blob(16), "Jane Doe"...))
+	metaLen := int64(len(meta(0, 0)))
+	imagesAt := int64(len(ftyp.b)) + metaLen + int64(len(free)) + 8
+	metaAt := imagesAt + int64(len(images)) + int64(len(uuid)) + 8
+	out := slices.Concat(ftyp.b, meta(imagesAt, metaAt), free, box("mdat", images), uuid, box("mdat", metadata))
+	if int64(len(meta(imagesAt, metaAt))) != metaLen {
+		t.Fatal("meta size depends on offsets")
+	}
+	return out
+}
+
+// TestStripIPhoneLayout strips the synthetic iPhone HEIC: the grid, its
+// tiles, the depth and gain maps and the tone-map item stay, byte for byte;
+// the thumbnail, Exif and the three XMP items go, with their bytes.
+func TestStripIPhoneLayout(t *testing.T) {
+	in := iphoneHEIC(t, 3, 4, 2000)
+	rep := scan(t, in)
+	for _, c := range []Category{CatGPS, CatDevice, CatDate, CatText, CatThumbnail, CatOther} {
+		if rep.Count(c) == 0 {
+			t.Errorf("scan found no %s: %v", c, rep.Findings)
+		}
+	}
+	out, res, err := strip(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Width != 2048 || res.Height != 1536 {
+		t.Errorf("size %dx%d, want the grid's 2048x1536", res.Width, res.Height)
+	}
+	if r := scan(t, out); !r.Clean() {
+		t.Errorf("output findings: %v", r.Findings)
+	}
+	for _, leak := range []string{"Jane", "Apple", "cheek", "xmpmeta", "Exif"} {
+		if bytes.Contains(out, []byte(leak)) {
+			t.Errorf("output still contains %q", leak)
+		}
+	}
+	hin, hout := mustParseHEIF(t, in), mustParseHEIF(t, out)
+	var kept []uint32
+	for _, it := range hout.meta.items {
+		kept = append(kept, it.id)
+		a, _, _ := hin.itemBytes(bytes.NewReader(in), hin.meta.byID[it.id], 1<<30)
+		b, _, _ := hout.itemBytes(bytes.NewReader(out), it, 1<<30)
+		if !bytes.Equal(a, b) {
+			t.Errorf("item %d (%s) changed", it.id, it.typ)
+		}
+	}
+	slices.Sort(kept)
+	want := []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1000, 1004, 1006, 1008}
+	if !slices.Equal(kept, want) {
+		t.Errorf("kept items %v, want %v", kept, want)
+	}
+	if !slices.Contains(primaryProps(hout.meta, 1000), "irot") || len(hout.meta.groups) != 1 {
+		t.Errorf("irot or the altr group lost: %v, %d groups", primaryProps(hout.meta, 1000), len(hout.meta.groups))
+	}
+	if len(hout.dropped) != 0 || len(hout.mdats) != 1 {
+		t.Errorf("output has %d extra boxes and %d mdats", len(hout.dropped), len(hout.mdats))
+	}
+	if again, _, err := strip(t, out); err != nil || !bytes.Equal(again, out) {
+		t.Errorf("not a fixed point: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "iphone.heic"), out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n := exiftoolLeaks(t, dir, 1); n != 0 {
+		t.Errorf("exiftool finds %d tags", n)
+	}
+}
+
+// TestHEIFReferenceGraphLinear: a long chain of items each attached to the
+// next, ending at a thumbnail, is planned in linear time.
+func TestHEIFReferenceGraphLinear(t *testing.T) {
+	m := &heifMeta{f: HEIF, byID: map[uint32]*heifItem{}, primary: 1}
+	const n = 50000
+	for i := uint32(1); i <= n; i++ {
+		it := &heifItem{id: i, typ: "hvc1"}
+		m.items = append(m.items, it)
+		m.byID[i] = it
+		if i > 2 {
+			m.refs = append(m.refs, heifRef{typ: "auxl", from: i, to: []uint32{i - 1}})
+		}
+	}
+	m.refs = append(m.refs, heifRef{typ: "thmb", from: 2, to: []uint32{1}})
+	p, err := m.plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.drop) != n-1 {
+		t.Errorf("%d dropped, want %d", len(p.drop), n-1)
+	}
+}
+
+// BenchmarkStripHEIC strips a 12 MP iPhone-style HEIC (a 6x8 grid of
+// 512x512 tiles, about 3 MB) from memory to memory: parse, plan, hashing
+// every kept item, the copy and the concurrent self-check.
+func BenchmarkStripHEIC(b *testing.B) {
+	in := iphoneHEIC(b, 6, 8, 60000)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Strip(io.Discard, bytes.NewReader(in), int64(len(in))); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
