@@ -71,3 +71,17 @@ func BenchmarkScan12MP(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStripHEIC strips a 12 MP iPhone-style HEIC (a 6x8 grid of
+// 512x512 tiles, about 3 MB) from memory to memory: parse, plan, hashing
+// every kept item, the copy and the concurrent self-check.
+func BenchmarkStripHEIC(b *testing.B) {
+	in := iphoneHEIC(b, 6, 8, 60000)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Strip(io.Discard, bytes.NewReader(in), int64(len(in))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -761,19 +760,5 @@ func TestHEIFReferenceGraphLinear(t *testing.T) {
 	}
 	if len(p.drop) != n-1 {
 		t.Errorf("%d dropped, want %d", len(p.drop), n-1)
-	}
-}
-
-// BenchmarkStripHEIC strips a 12 MP iPhone-style HEIC (a 6x8 grid of
-// 512x512 tiles, about 3 MB) from memory to memory: parse, plan, hashing
-// every kept item, the copy and the concurrent self-check.
-func BenchmarkStripHEIC(b *testing.B) {
-	in := iphoneHEIC(b, 6, 8, 60000)
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Strip(io.Discard, bytes.NewReader(in), int64(len(in))); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
