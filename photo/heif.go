@@ -842,14 +842,18 @@ func (m *heifMeta) build(p *heifPlan, l *heifLayout) []byte {
 	w.close(pitm)
 
 	// iinf, with each kept infe rewritten without its name.
-	iinf := w.openFull("iinf", m.iinfVersion, 0)
 	kept := 0
 	for _, it := range m.items {
 		if !p.dropped(it.id) {
 			kept++
 		}
 	}
-	if m.iinfVersion == 0 {
+	iinfV := m.iinfVersion
+	if kept > 0xFFFF {
+		iinfV = max(iinfV, 1) // a 16-bit entry count cannot say how many
+	}
+	iinf := w.openFull("iinf", iinfV, 0)
+	if iinfV == 0 {
 		w.u16(uint16(kept))
 	} else {
 		w.u32(uint32(kept))

@@ -394,6 +394,11 @@ func TestHEIFRefused(t *testing.T) {
 			l.ext[999] = []heifExtent{{0, 1}}
 		}), false, "does not declare"},
 		{"not pict", notPict(remeta(t, phone, func(*heifMeta, *heifLayout) {})), true, "handler"},
+		{"too many items", remeta(t, phone, func(m *heifMeta, l *heifLayout) {
+			for i := range uint32(maxHEIFItems) {
+				m.items = append(m.items, &heifItem{id: 100000 + i, typ: "hvc1"})
+			}
+		}), false, "more than 65536 items"},
 		{"iloc item count", huge(phone, "iloc", 6, 0xFFFF0000), false, "does not fit"},
 		{"ipma entry count", huge(phone, "ipma", 4, 0xFFFFFFFF), false, "does not fit"},
 		{"iref count", huge(phone, "thmb", 2, 0xFFFF0000), false, "does not fit"},
