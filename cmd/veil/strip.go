@@ -37,7 +37,8 @@ func newStripCommand() *cobra.Command {
 EXIF (GPS, dates, device serials, maker notes, thumbnails), XMP, IPTC,
 comments, text chunks and anything after the end of the image. The image data
 is copied byte for byte, never re-encoded; the orientation and colour profile
-are kept.
+are kept. Formats: JPEG, PNG, WebP, HEIC (iPhone) and AVIF ('veil version'
+lists them).
 
 Directories are walked recursively (hidden files skipped) and the copies keep
 their relative names under OUTDIR. Inputs are never modified or overwritten;
@@ -50,7 +51,7 @@ complete even after a power cut; --no-sync skips this, like cp.
 strip does not touch a vault and assigns no codes: it is for one-off use and
 pipelines. For the coded, logged workflow use 'veil ingest'.
 
-Files that cannot be stripped (damaged, unsupported format such as HEIC) are
+Files that cannot be stripped (damaged, unsupported format such as TIFF) are
 listed with the reason and veil exits with status 4.`,
 		Example: `  veil strip -o clean/ IMG_0001.jpg IMG_0002.png
   veil strip -o /srv/release/batch7 --workers 4 ~/inbox/batch7
