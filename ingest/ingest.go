@@ -1067,6 +1067,7 @@ func (p *Pipeline) release(target string, f io.ReaderAt, size int64) (*atomicfil
 	if err != nil {
 		return nil, nil, "", err
 	}
+	atomicfile.StartWriteback(out.File)
 	pending, err := out.Close()
 	if err != nil {
 		return nil, nil, "", &writeError{err: fmt.Errorf("release folder %s: %w", p.opts.Release, pathErr(err))}

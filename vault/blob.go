@@ -240,6 +240,9 @@ func (v *Vault) stage(ctx context.Context, r io.Reader, plainSum *[sha256.Size]b
 	if err != nil {
 		return nil, fmt.Errorf("vault: put: %w", err)
 	}
+	if !v.noSync {
+		atomicfile.StartWriteback(f)
+	}
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("vault: put: %w", err)
 	}

@@ -2,7 +2,10 @@
 
 package atomicfile
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // SyncFS flushes written files to stable storage. Outside Linux there is no
 // per-file-system sync, so it syncs everything.
@@ -10,3 +13,6 @@ func SyncFS(path string) error {
 	syscall.Sync()
 	return nil
 }
+
+// StartWriteback does nothing outside Linux.
+func StartWriteback(f *os.File) {}
