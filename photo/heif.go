@@ -34,10 +34,14 @@ const maxHEIFItems = 1 << 16
 const maxFtyp = 4096
 
 // heifImageTypes lists the item types that hold or derive an image (HEIF
-// §6.4, §6.6, AVIF §2.1, ISO 21496-1 'tmap'); only these are kept.
+// §6.4, §6.6, AVIF §2.1, ISO 21496-1 'tmap'); only these are kept. JPEG
+// ('jpeg') and JPEG 2000 ('j2k1') items are not among them although they are
+// images: their codestreams carry metadata of their own (APPn segments with
+// Exif, COM text) that would be copied byte for byte. Such an item is
+// dropped, and a file whose primary image is one is refused.
 var heifImageTypes = map[string]bool{
 	"hvc1": true, "hvt1": true, "lhv1": true, "av01": true, "avc1": true,
-	"vvc1": true, "jpeg": true, "j2k1": true, "unci": true, "evc1": true,
+	"vvc1": true, "unci": true, "evc1": true,
 	"grid": true, "iden": true, "iovl": true, "tmap": true, "mski": true,
 }
 

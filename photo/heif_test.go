@@ -378,6 +378,9 @@ func TestHEIFRefused(t *testing.T) {
 			l.ext[tiles[1]] = l.ext[tiles[0]]
 		}), false, "share bytes"},
 		{"primary is Exif", remeta(t, phone, func(m *heifMeta, l *heifLayout) { m.primary = exifID }), false, "not an image"},
+		// A JPEG codestream carries its own APPn metadata, copied byte for
+		// byte if kept.
+		{"primary is a JPEG item", remeta(t, phone, func(m *heifMeta, l *heifLayout) { m.byID[m.primary].typ = "jpeg" }), false, "not an image"},
 		{"grid of Exif", remeta(t, grid, func(m *heifMeta, l *heifLayout) {
 			i := slices.IndexFunc(m.refs, func(r heifRef) bool { return r.typ == "dimg" })
 			m.refs[i].to[0] = itemOfType(m, "Exif").id
