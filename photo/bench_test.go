@@ -2,14 +2,13 @@ package photo
 
 import (
 	"bytes"
-	"image"
-	"image/jpeg"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/veil-photo/veil/internal/testphoto"
 )
 
 var (
@@ -19,30 +18,18 @@ var (
 
 // photo12MP returns a 4032x3024 JPEG (a 12 MP phone photo: about 4 MB with
 // photo-like noise) carrying the metadata of the phone fixture: Exif with
-// GPS and a thumbnail, XMP, IPTC, a comment and a trailer.
+// GPS and a thumbnail, XMP, IPTC and a comment.
 func photo12MP(b testing.TB) []byte {
 	bigOnce.Do(func() {
-		const w, h = 4032, 3024
-		img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-		r := rand.New(rand.NewPCG(1, 2))
-		for y := range h {
-			for x := range w {
-				img.Y[y*img.YStride+x] = uint8((x*255/w+y*255/h)/2) + uint8(r.IntN(24))
-			}
-		}
-		for i := range img.Cb {
-			img.Cb[i], img.Cr[i] = 128+uint8(r.IntN(8)), 140+uint8(r.IntN(8))
-		}
-		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 92}); err != nil {
+		body, err := testphoto.Noise(4032, 3024)
+		if err != nil {
 			b.Fatal(err)
 		}
 		meta, err := os.ReadFile(filepath.Join("..", "testdata", "photos", "phone-rotated6.jpg"))
 		if err != nil {
 			b.Fatal(err)
 		}
-		body := buf.Bytes()[2+len(jpegMetadata(buf.Bytes())):]
-		bigJPEG = append(append([]byte{0xFF, 0xD8}, jpegMetadata(meta)...), body...)
+		bigJPEG = testphoto.Graft(meta, body)
 	})
 	return bigJPEG
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/veil-photo/veil/internal/testphoto"
 )
 
 // fuzzSeeds adds the small real samples of one format as seeds. Crashers
@@ -100,7 +102,7 @@ func FuzzHEIF(f *testing.F) {
 // TIFF parser and goexif.
 func FuzzExif(f *testing.F) {
 	for _, s := range samples(f) {
-		if m := jpegMetadata(s.data); len(m) > 0 {
+		if m := testphoto.Metadata(s.data); len(m) > 0 {
 			if i := bytes.Index(m, []byte(exifHeader)); i >= 0 {
 				f.Add(m[i+len(exifHeader):])
 			}

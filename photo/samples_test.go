@@ -2,7 +2,6 @@ package photo
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/veil-photo/veil/internal/testphoto"
 )
 
 // moduleDir returns the directory of a module in the module cache, as the go
@@ -92,7 +93,7 @@ func samples(t testing.TB) []sample {
 			}
 			name := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f)
 			if strings.HasPrefix(f, gx) && bytes.HasPrefix(b, []byte{0xFF, 0xD8}) && !bytes.HasSuffix(bytes.TrimRight(b, "\x00"), []byte{0xFF, 0xD9}) {
-				if meta := jpegMetadata(b); meta != nil {
+				if meta := testphoto.Metadata(b); meta != nil {
 					truncated = append(truncated, sample{name, b})
 					g := append(append([]byte{0xFF, 0xD8}, meta...), body...)
 					samplesList = append(samplesList, sample{name + "+body", g})
@@ -108,22 +109,6 @@ func samples(t testing.TB) []sample {
 	return samplesList
 }
 
-// jpegMetadata returns the complete APPn and COM segments at the start of a
-// JPEG, stopping at the first segment that is cut off or is not metadata.
-func jpegMetadata(b []byte) []byte {
-	var out []byte
-	for i := 2; i+4 <= len(b) && b[i] == 0xFF; {
-		m := b[i+1]
-		l := int(binary.BigEndian.Uint16(b[i+2:]))
-		if !(isAPP(m) || m == mCOM) || i+2+l > len(b) {
-			break
-		}
-		out = append(out, b[i:i+2+l]...)
-		i += 2 + l
-	}
-	return out
-}
-
 // jpegBody returns a JPEG without its SOI and metadata segments: the tables,
 // frame, scans and EOI that a grafted sample needs to decode.
 func jpegBody(t testing.TB, path string) []byte {
@@ -131,7 +116,7 @@ func jpegBody(t testing.TB, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b[2+len(jpegMetadata(b)):]
+	return b[2+len(testphoto.Metadata(b)):]
 }
 
 // exiftoolAllowed lists what exiftool may still report in a stripped file:
