@@ -1,8 +1,14 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"io"
+	"math/rand/v2"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -377,5 +383,58 @@ func TestBadConditions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLargeOriginalStreamed: an original above memLimit is not read into
+// memory but streamed from the file for the hash, the vault and the strip;
+// its blob decrypts to exactly its bytes and its sealed detail names them.
+func TestLargeOriginalStreamed(t *testing.T) {
+	e := newEnv(t)
+	big := make([]byte, memLimit+3<<20)
+	rand.NewChaCha8([32]byte{3, 4}).Read(big)
+	data := append(sample(t, "phone-rotated6.jpg"), big...) // a trailer: stripped
+	put(t, e.inbox, "Ann/before/huge.jpg", data)
+	if _, err := e.run(t, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if e.count(Ingested) != 1 {
+		t.Fatalf("events %+v", e.events)
+	}
+	e.verify(t)
+
+	c, err := vault.LoadCustodian(filepath.Join(filepath.Dir(templateDir), "custodian.age"), []byte("correct horse battery staple"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec lightIngest
+	var sealed string
+	err = manifest.Scan(e.v.LogDir(), func(_ int64, line []byte) error {
+		var s struct{ Sealed string }
+		json.Unmarshal(line, &s)
+		sealed = s.Sealed
+		return json.Unmarshal(line, &rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.v.OpenBlob(rec.Blob.SHA256, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("blob does not decrypt to the original (%d of %d bytes, %v)", len(got), len(data), err)
+	}
+	d, err := manifest.Unseal(sealed, c.Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(data); d.SHA256 != hex.EncodeToString(sum[:]) || d.Size != int64(len(data)) {
+		t.Errorf("sealed detail: sha256 %s size %d", d.SHA256, d.Size)
+	}
+	if rec.Released.Size >= int64(len(data)-len(big)) {
+		t.Errorf("released %d bytes: the trailer was not stripped", rec.Released.Size)
 	}
 }
