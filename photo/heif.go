@@ -1172,18 +1172,28 @@ func (h *heifFile) itemDigests(r io.ReaderAt, p *heifPlan) (map[uint32][sha256.S
 	return sums, nil
 }
 
+// parseAndPlan parses a HEIF file and decides what Strip drops from it: what
+// Strip and Scan both start with, so that Scan refuses what Strip refuses.
+func parseAndPlan(f Format, r io.ReaderAt, size int64) (*heifFile, *heifPlan, error) {
+	h, err := parseHEIF(f, r, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := h.meta.plan()
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, p, nil
+}
+
 // stripHEIF writes a HEIF holding ftyp, the rewritten meta and one mdat
 // with the kept items' bytes, after hashing those bytes for the self-check.
 func stripHEIF(w io.Writer, r io.ReaderAt, size int64, res *Result, pf *proof) error {
-	h, err := parseHEIF(res.Format, r, size)
+	h, p, err := parseAndPlan(res.Format, r, size)
 	if err != nil {
 		return err
 	}
 	m := h.meta
-	p, err := m.plan()
-	if err != nil {
-		return err
-	}
 	var ok bool
 	if res.Width, res.Height, ok = m.size(m.primary); !ok {
 		return m.errorf(m.at, "primary item %d has no size (ispe)", m.primary)

@@ -350,15 +350,11 @@ func scanWebP(r io.ReaderAt, size int64, rep *Report) error {
 // metadata items (Exif, XMP), thumbnails, text properties, item names and
 // the boxes outside the allowlist. It refuses what Strip refuses.
 func scanHEIF(f Format, r io.ReaderAt, size int64, rep *Report) error {
-	h, err := parseHEIF(f, r, size)
+	h, p, err := parseAndPlan(f, r, size)
 	if err != nil {
 		return err
 	}
 	m := h.meta
-	p, err := m.plan()
-	if err != nil {
-		return err
-	}
 	rep.Width, rep.Height, _ = m.size(m.primary)
 	for _, b := range h.dropped {
 		rep.add(CatOther, "HEIF", strings.TrimSpace(b.typ)+" box", fmt.Sprintf("%d bytes", b.end-b.start))
