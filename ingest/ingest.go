@@ -84,7 +84,7 @@ type Pipeline struct {
 	tab        *table    // the lookup table; guarded by mu once Run starts
 	wasClean   bool      // the table was closed cleanly by the last pipeline
 	broken     bool      // a batch failed: leave the table for a rebuild
-	csv        io.Writer // running SHA-256 of what CSVFile must hold
+	csv        hash.Hash // running SHA-256 of what CSVFile must hold
 	dryDir     string    // a dry run's private table
 
 	mu          sync.Mutex
@@ -193,7 +193,7 @@ func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 		}
 	}
 	var csvSum [32]byte
-	p.csv.(hash.Hash).Sum(csvSum[:0])
+	p.csv.Sum(csvSum[:0])
 	if !csvCurrent(opts.Release, csvSum) {
 		if err := writeCSV(opts.Release, v.LogDir()); err != nil {
 			p.Close()
