@@ -495,6 +495,7 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 		return p.opts.Hook(s, "")
 	}
 	committed := false
+	appending := false // the records may have reached the file
 	defer func() {
 		if committed {
 			return
@@ -502,9 +503,17 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 		// Nothing of this batch is logged: undo what is not needed, so
 		// that the vault and release folder stay as the log says. Should
 		// the undo fail half-way, the next pipeline cleans up: it finds
-		// the table not closed cleanly.
+		// the table not closed cleanly. If the append itself failed (a
+		// write or fsync error), its records may be in the file all the
+		// same, and the next Open keeps those that are whole: then their
+		// named blobs and released files must still be there, and it is
+		// the next pipeline's cleaning, which reads the log as it is,
+		// that removes what no record names.
 		p.broken = true
 		for _, r := range batch {
+			if appending {
+				r.pending, r.staged, r.blob = nil, nil, ""
+			}
 			if r.pending != nil {
 				r.pending.Discard()
 				os.Remove(filepath.Join(p.opts.Release, r.rec.(*manifest.Ingest).Released.Path))
@@ -605,6 +614,7 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 		return nil, fmt.Errorf("ingest: log: %w", err)
 	}
 	before := p.log.Size()
+	appending = true
 	first, err := p.log.Append(recs)
 	if err != nil {
 		if p.log.Size() == before {
