@@ -215,6 +215,10 @@ func (p *Pipeline) openTable() error {
 		}
 		p.dryDir = tmp
 		dir = tmp
+		// Start from a copy of the vault's table, which is current if the
+		// last run closed it cleanly; otherwise the copy is rebuilt below
+		// like any stale table.
+		copyFile(filepath.Join(p.v.IndexDir(), TableFile), filepath.Join(tmp, TableFile))
 	}
 	t, valid, err := openTable(filepath.Join(dir, TableFile))
 	if err != nil {
@@ -252,6 +256,22 @@ func (p *Pipeline) openTable() error {
 	}
 	p.csv = csv
 	return nil
+}
+
+// copyFile copies src to a new file dst, best effort: a dry run's table
+// that did not copy whole is found invalid and rebuilt.
+func copyFile(src, dst string) {
+	in, err := os.Open(src)
+	if err != nil {
+		return
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return
+	}
+	defer out.Close()
+	io.Copy(out, in)
 }
 
 // Cleaned lists what New removed as debris of an interrupted run.

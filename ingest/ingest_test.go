@@ -266,6 +266,18 @@ func TestKeepSourceAndDryRun(t *testing.T) {
 	if rep := e.verify(t); rep.Records != 2 {
 		t.Errorf("%d records, want 2", rep.Records)
 	}
+
+	// A dry run on a vault with photos: it starts from a copy of the
+	// lookup table and leaves the vault's own alone.
+	tab := filepath.Join(e.v.IndexDir(), TableFile)
+	before, _ := os.ReadFile(tab)
+	put(t, e.inbox, "Jane Doe/after/c.webp", sample(t, "rose-exif.webp"))
+	if sum, err = e.run(t, Options{DryRun: true}); err != nil || sum.Already != 1 || sum.Ingested != 1 || sum.Quarantined != 0 {
+		t.Fatalf("dry run on a vault with photos: %+v, %v", sum, err)
+	}
+	if after, _ := os.ReadFile(tab); !bytes.Equal(before, after) {
+		t.Error("a dry run changed the vault's lookup table")
+	}
 }
 
 // TestBadConditions: a full disk, a read-only release folder and an inbox
