@@ -495,9 +495,9 @@ func TestWatchStopWhileWaiting(t *testing.T) {
 }
 
 // TestWatchNoticesOtherWriter runs veil ingest on another inbox of the same
-// vault while watch is idle between passes: watch keeps its Pipeline open
-// between passes, and must see that the log moved on and open it again
-// rather than append to a log it no longer knows the end of.
+// vault while watch is idle between passes: watch's next pass must carry on
+// from the log as the other writer left it, not append to a log it no
+// longer knows the end of.
 func TestWatchNoticesOtherWriter(t *testing.T) {
 	e := newWatchEnv(t)
 	e.drop(t, "Jane Doe/before", 5)
