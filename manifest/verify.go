@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -151,6 +152,7 @@ func Verify(ctx context.Context, opts VerifyOptions) (*Report, error) {
 	if err := v.scan(ctx); err != nil {
 		return nil, err
 	}
+	v.photos, v.subjects = nil, nil // only the scan needs them: free them for the file checks
 	v.tree()
 	if opts.Blobs != nil {
 		if err := v.blobs(ctx); err != nil {
@@ -165,20 +167,186 @@ func Verify(ctx context.Context, opts VerifyOptions) (*Report, error) {
 	return v.rep, nil
 }
 
-type photoInfo struct {
-	record  int64
-	subject [16]byte
+// The per-record state below is what an audit of a large log holds in
+// memory, so it is kept flat and small: hashes and codes as bytes rather
+// than hex strings, no pointers, one entry per record in record order (the
+// order the phases check them in and report what they find), and indexes
+// keyed by a 64-bit hash of the key rather than by the key itself. Two keys
+// with the same index hash are told apart by the entry, and the later one is
+// indexed by its full key in a spill map, which stays empty unless someone
+// crafts collisions.
+
+// blocks is an append-only list kept in blocks of fixed size: a large slice
+// that grows holds its old and new copies at once, which would be an audit's
+// peak memory.
+type blocks[T any] struct {
+	b [][]T
+	n int
 }
 
-type blobUse struct {
+const blockLen = 4096
+
+func (l *blocks[T]) add(x T) {
+	if l.n%blockLen == 0 {
+		l.b = append(l.b, make([]T, blockLen))
+	}
+	l.b[l.n/blockLen][l.n%blockLen] = x
+	l.n++
+}
+
+func (l *blocks[T]) at(k int) *T { return &l.b[k/blockLen][k%blockLen] }
+
+func (l *blocks[T]) len() int { return l.n }
+
+// blobRef is a blob a record names.
+type blobRef struct {
+	sha    [32]byte
 	record int64
 	size   int64
 }
 
-type releaseUse struct {
-	record int64
-	sha    string
-	seen   bool
+// blobTable holds the blobs the log names, the first record for each.
+type blobTable struct {
+	seed  maphash.Seed
+	refs  blocks[blobRef]
+	index map[uint64]int   // maphash of sha: entry in refs
+	spill map[[32]byte]int // sha whose maphash is already in index: entry
+}
+
+func newBlobTable() *blobTable {
+	return &blobTable{seed: maphash.MakeSeed(), index: make(map[uint64]int), spill: make(map[[32]byte]int)}
+}
+
+// find returns the entry of the blob sha, if a record named it.
+func (t *blobTable) find(sha [32]byte) (*blobRef, bool) {
+	k, ok := t.index[maphash.Bytes(t.seed, sha[:])]
+	if ok && t.refs.at(k).sha != sha {
+		k, ok = t.spill[sha]
+	}
+	if !ok {
+		return nil, false
+	}
+	return t.refs.at(k), true
+}
+
+// add notes the blob that record i names; find must not know it yet.
+func (t *blobTable) add(i int64, sha [32]byte, size int64) {
+	h := maphash.Bytes(t.seed, sha[:])
+	if _, taken := t.index[h]; taken {
+		t.spill[sha] = t.refs.len()
+	} else {
+		t.index[h] = t.refs.len()
+	}
+	t.refs.add(blobRef{sha: sha, record: i, size: size})
+}
+
+// releaseRef is a released file a record names. Its path is the one ingest
+// writes, <subject>/<photo>.<ext>, kept as codes and extension; an invalid
+// record may log another path, or a hash that is not hex, kept aside in
+// releaseTable.
+type releaseRef struct {
+	sha     [32]byte
+	record  int64
+	subject [16]byte
+	photo   [16]byte
+	ext     [8]byte // zero-padded
+	state   releaseState
+}
+
+type releaseState uint8
+
+const (
+	releaseUnseen  releaseState = iota // not (yet) found in the release folder
+	releaseOdd                         // found, but not a regular file
+	releaseRegular                     // found: a regular file to hash
+)
+
+// releaseTable holds the released files the log names, the first record for
+// each path.
+type releaseTable struct {
+	seed  maphash.Seed
+	refs  blocks[releaseRef]
+	index map[uint64]int // maphash of path: entry in refs
+	spill map[string]int // path whose maphash is already in index: entry
+	// oddPath and oddSHA hold, by entry, what an invalid record logged that
+	// releaseRef cannot: a path of another form, a hash that is not hex.
+	oddPath map[int]string
+	oddSHA  map[int]string
+}
+
+func newReleaseTable() *releaseTable {
+	return &releaseTable{seed: maphash.MakeSeed(), index: make(map[uint64]int), spill: make(map[string]int),
+		oddPath: make(map[int]string), oddSHA: make(map[int]string)}
+}
+
+// find returns the entry of the released file at path, if a record logged it.
+func (t *releaseTable) find(path string) (int, bool) {
+	k, ok := t.index[maphash.String(t.seed, path)]
+	if ok && t.path(k) != path {
+		k, ok = t.spill[path]
+	}
+	return k, ok
+}
+
+// add notes the released file that record i logged; find must not know its
+// path yet.
+func (t *releaseTable) add(i int64, r Released) {
+	k := t.refs.len()
+	h := maphash.String(t.seed, r.Path)
+	if _, taken := t.index[h]; taken {
+		t.spill[r.Path] = k
+	} else {
+		t.index[h] = k
+	}
+	u := releaseRef{record: i}
+	if subject, photo, ext, ok := splitReleased(r.Path); ok {
+		u.subject, u.photo = uuidKey(subject), uuidKey(photo)
+		copy(u.ext[:], ext)
+	} else {
+		t.oddPath[k] = r.Path
+	}
+	if isHex(r.SHA256, 64) {
+		u.sha = hashKey(r.SHA256)
+	} else {
+		t.oddSHA[k] = r.SHA256
+	}
+	t.refs.add(u)
+}
+
+// path returns the path of entry k as the record logged it.
+func (t *releaseTable) path(k int) string {
+	if p, ok := t.oddPath[k]; ok {
+		return p
+	}
+	u := t.refs.at(k)
+	ext := u.ext[:]
+	for len(ext) > 0 && ext[len(ext)-1] == 0 {
+		ext = ext[:len(ext)-1]
+	}
+	return uuidString(u.subject) + "/" + uuidString(u.photo) + "." + string(ext)
+}
+
+// sha returns the released hash of entry k as the record logged it.
+func (t *releaseTable) sha(k int) string {
+	if s, ok := t.oddSHA[k]; ok {
+		return s
+	}
+	return hex.EncodeToString(t.refs.at(k).sha[:])
+}
+
+// splitReleased splits a path of the form ingest writes,
+// <subject>/<photo>.<ext>, with codes that uuidKey and uuidString carry
+// unchanged.
+func splitReleased(path string) (subject, photo, ext string, ok bool) {
+	const n = 36 // a UUID
+	if len(path) < n+1+n+2 || path[n] != '/' || path[2*n+1] != '.' {
+		return "", "", "", false
+	}
+	subject, photo, ext = path[:n], path[n+1:2*n+1], path[2*n+2:]
+	if !IsUUID(subject) || !IsUUID(photo) || !isToken(ext, 8, false) {
+		return "", "", "", false
+	}
+	return subject, photo, ext, true
 }
 
 type verifier struct {
@@ -198,10 +366,10 @@ type verifier struct {
 	// none); hashMismatchLeaf says it was the record's own leaf hash.
 	hashMismatch     int64
 	hashMismatchLeaf bool
-	photos           map[[16]byte]photoInfo
+	photos           map[[16]byte]int64 // photo code: the record that issued it
 	subjects         map[[16]byte]struct{}
-	blobRefs         map[string]blobUse
-	releaseRefs      map[string]*releaseUse
+	blobRefs         *blobTable    // nil: no blob checks
+	releaseRefs      *releaseTable // nil: no release checks
 }
 
 func (v *verifier) add(rec int64, c Check, object, format string, args ...any) {
@@ -280,13 +448,13 @@ func (f *frontier) treeHash() tlog.Hash {
 
 // scan streams the records once: tree, stored hashes, schema, meaning.
 func (v *verifier) scan(ctx context.Context) error {
-	v.photos = make(map[[16]byte]photoInfo)
+	v.photos = make(map[[16]byte]int64)
 	v.subjects = make(map[[16]byte]struct{})
 	if v.opts.Blobs != nil {
-		v.blobRefs = make(map[string]blobUse)
+		v.blobRefs = newBlobTable()
 	}
 	if v.opts.ReleaseDir != "" {
-		v.releaseRefs = make(map[string]*releaseUse)
+		v.releaseRefs = newReleaseTable()
 	}
 	var fr frontier
 	v.checkRootAt(0, &fr)
@@ -497,9 +665,9 @@ func (v *verifier) record(i int64, it *item) {
 		v.rep.Photos++
 		p, s := uuidKey(r.Photo), uuidKey(r.Subject)
 		if prev, ok := v.photos[p]; ok {
-			v.add(i, CheckRecord, "photo "+r.Photo, "code already used by record %d", prev.record)
+			v.add(i, CheckRecord, "photo "+r.Photo, "code already used by record %d", prev)
 		} else {
-			v.photos[p] = photoInfo{record: i, subject: s}
+			v.photos[p] = i
 		}
 		if _, ok := v.subjects[s]; !ok {
 			v.subjects[s] = struct{}{}
@@ -507,17 +675,18 @@ func (v *verifier) record(i int64, it *item) {
 		}
 		v.rep.Bytes += r.Blob.Size
 		if v.blobRefs != nil {
-			if prev, ok := v.blobRefs[r.Blob.SHA256]; ok {
+			sha := hashKey(r.Blob.SHA256)
+			if prev, ok := v.blobRefs.find(sha); ok {
 				v.add(i, CheckBlob, "blob "+short(r.Blob.SHA256), "also referenced by record %d (a blob belongs to one photo)", prev.record)
 			} else {
-				v.blobRefs[r.Blob.SHA256] = blobUse{record: i, size: r.Blob.Size}
+				v.blobRefs.add(i, sha, r.Blob.Size)
 			}
 		}
 		if v.releaseRefs != nil {
-			if prev, ok := v.releaseRefs[r.Released.Path]; ok {
-				v.add(i, CheckRelease, "released file "+r.Released.Path, "also logged by record %d", prev.record)
+			if k, ok := v.releaseRefs.find(r.Released.Path); ok {
+				v.add(i, CheckRelease, "released file "+r.Released.Path, "also logged by record %d", v.releaseRefs.refs.at(k).record)
 			} else {
-				v.releaseRefs[r.Released.Path] = &releaseUse{record: i, sha: r.Released.SHA256}
+				v.releaseRefs.add(i, r.Released)
 			}
 		}
 	case *Duplicate:
@@ -558,17 +727,50 @@ func (v *verifier) registerDamaged(i int64, line []byte) {
 	}
 	json.Unmarshal(line, &r) // best effort: keep whatever decodes
 	if IsUUID(r.Photo) {
-		v.photos[uuidKey(r.Photo)] = photoInfo{record: i}
+		v.photos[uuidKey(r.Photo)] = i
 	}
 	if IsUUID(r.Subject) {
 		v.subjects[uuidKey(r.Subject)] = struct{}{}
 	}
-	if _, ok := v.blobRefs[r.Blob.SHA256]; !ok && v.blobRefs != nil && isHex(r.Blob.SHA256, 64) {
-		v.blobRefs[r.Blob.SHA256] = blobUse{record: i, size: r.Blob.Size}
+	if v.blobRefs != nil && isHex(r.Blob.SHA256, 64) {
+		if sha := hashKey(r.Blob.SHA256); !v.known(sha) {
+			v.blobRefs.add(i, sha, r.Blob.Size)
+		}
 	}
-	if _, ok := v.releaseRefs[r.Released.Path]; !ok && v.releaseRefs != nil && r.Released.Path != "" {
-		v.releaseRefs[r.Released.Path] = &releaseUse{record: i, sha: r.Released.SHA256}
+	if v.releaseRefs != nil && r.Released.Path != "" {
+		if _, ok := v.releaseRefs.find(r.Released.Path); !ok {
+			v.releaseRefs.add(i, r.Released)
+		}
 	}
+}
+
+// known reports whether a record names the blob sha.
+func (v *verifier) known(sha [32]byte) bool {
+	_, ok := v.blobRefs.find(sha)
+	return ok
+}
+
+// hashKey packs a hex SHA-256 (already checked to be 64 lowercase hex
+// digits) into 32 bytes; hex.EncodeToString gives the same string back.
+func hashKey(s string) [32]byte {
+	var k [32]byte
+	hex.Decode(k[:], []byte(s))
+	return k
+}
+
+// uuidString is the inverse of uuidKey.
+func uuidString(k [16]byte) string {
+	var b [36]byte
+	hex.Encode(b[0:8], k[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], k[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], k[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], k[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:36], k[10:16])
+	return string(b[:])
 }
 
 // uuidKey packs a UUID (already checked by Parse) into 16 bytes, which keeps
@@ -700,6 +902,9 @@ func (v *verifier) workers() int {
 	return runtime.NumCPU()
 }
 
+// hashJob is one file to check. Jobs are built only as they are run, from
+// the compact per-record state: holding a path and names for every record at
+// once would cost more than all the rest of an audit.
 type hashJob struct {
 	record int64
 	object string
@@ -708,35 +913,44 @@ type hashJob struct {
 	size   int64 // -1: not checked
 }
 
-// hashFiles checks files in parallel and adds findings in job order.
-func (v *verifier) hashFiles(ctx context.Context, jobs []hashJob, missing string) error {
-	results := make([][]Finding, len(jobs))
+// hashFiles checks files in parallel and adds findings in job order. job(k)
+// returns job k of n, or false if there is nothing to check for k; it is
+// called in order, from one goroutine.
+func (v *verifier) hashFiles(ctx context.Context, n int, job func(k int) (hashJob, bool), missing string) error {
+	type numbered struct {
+		k int
+		j hashJob
+	}
+	// Only the few jobs with findings keep a result, by job number.
+	results := make(map[int][]Finding)
 	var wg sync.WaitGroup
-	next := make(chan int)
+	next := make(chan numbered)
 	var firstErr error
 	var mu sync.Mutex
 	for range v.workers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for k := range next {
-				fs, err := checkFile(jobs[k], missing)
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
+			for x := range next {
+				fs, err := checkFile(x.j, missing)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
 				}
-				results[k] = fs
+				if len(fs) > 0 {
+					results[x.k] = fs
+				}
+				mu.Unlock()
 			}
 		}()
 	}
-	for k := range jobs {
+	for k := range n {
 		if ctx.Err() != nil {
 			break
 		}
-		next <- k
+		if j, ok := job(k); ok {
+			next <- numbered{k, j}
+		}
 	}
 	close(next)
 	wg.Wait()
@@ -746,8 +960,13 @@ func (v *verifier) hashFiles(ctx context.Context, jobs []hashJob, missing string
 	if firstErr != nil {
 		return fmt.Errorf("manifest: verify: %w", firstErr)
 	}
-	for _, fs := range results {
-		for _, f := range fs {
+	done := make([]int, 0, len(results))
+	for k := range results {
+		done = append(done, k)
+	}
+	sort.Ints(done)
+	for _, k := range done {
+		for _, f := range results[k] {
 			v.rep.add(f)
 		}
 	}
@@ -789,17 +1008,19 @@ func checkFile(j hashJob, missing string) ([]Finding, error) {
 
 // blobs checks every logged blob and looks for blobs no record names.
 func (v *verifier) blobs(ctx context.Context) error {
-	jobs := make([]hashJob, 0, len(v.blobRefs))
-	for h, u := range v.blobRefs {
-		jobs = append(jobs, hashJob{record: u.record, object: "blob " + short(h), path: v.opts.Blobs.BlobPath(h), sha: h, size: u.size})
-	}
-	sort.Slice(jobs, func(a, b int) bool { return jobs[a].record < jobs[b].record })
-	if err := v.hashFiles(ctx, jobs, "missing"); err != nil {
+	// blobRefs is in record order, the order findings are reported in.
+	refs := &v.blobRefs.refs
+	err := v.hashFiles(ctx, refs.len(), func(k int) (hashJob, bool) {
+		b := refs.at(k)
+		h := hex.EncodeToString(b.sha[:])
+		return hashJob{record: b.record, object: "blob " + short(h), path: v.opts.Blobs.BlobPath(h), sha: h, size: b.size}, true
+	}, "missing")
+	if err != nil {
 		return err
 	}
 	var orphans []string
-	err := v.opts.Blobs.WalkBlobs(func(hash string, size int64) error {
-		if _, ok := v.blobRefs[hash]; !ok {
+	err = v.opts.Blobs.WalkBlobs(func(hash string, size int64) error {
+		if !v.logged(hash) {
 			orphans = append(orphans, hash)
 		}
 		return ctx.Err()
@@ -807,11 +1028,19 @@ func (v *verifier) blobs(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("manifest: verify: blobs: %w", err)
 	}
+	// The release checks do not need the blobs: let them have the memory.
+	v.blobRefs = nil
 	sort.Strings(orphans)
 	for _, h := range orphans {
 		v.add(-1, CheckBlob, "blob "+short(h), "no record references it (orphan)")
 	}
 	return nil
+}
+
+// logged reports whether a record names the blob the vault lists as hash.
+// A name that is not lowercase hex is no logged hash.
+func (v *verifier) logged(hash string) bool {
+	return isHex(hash, 64) && v.known(hashKey(hash))
 }
 
 // IndexFile is the release folder's index, written by ingest and not itself
@@ -820,7 +1049,6 @@ const IndexFile = "index.csv"
 
 // release checks that the release folder holds exactly the logged files.
 func (v *verifier) release(ctx context.Context) error {
-	var jobs []hashJob
 	var unlogged []Finding
 	root := v.opts.ReleaseDir
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -844,37 +1072,48 @@ func (v *verifier) release(ctx context.Context) error {
 		if rel == IndexFile {
 			return nil
 		}
-		u, ok := v.releaseRefs[rel]
+		k, ok := v.releaseRefs.find(rel)
 		if !ok {
 			unlogged = append(unlogged, Finding{Record: -1, Check: CheckRelease, Object: "released file " + rel, Problem: "not in the log (added without a record)"})
 			return nil
 		}
-		u.seen = true
+		u := v.releaseRefs.refs.at(k)
 		if !d.Type().IsRegular() {
+			u.state = releaseOdd
 			unlogged = append(unlogged, Finding{Record: u.record, Check: CheckRelease, Object: "released file " + rel, Problem: "not a regular file"})
 			return nil
 		}
-		jobs = append(jobs, hashJob{record: u.record, object: "released file " + rel, path: path, sha: u.sha, size: -1})
+		u.state = releaseRegular
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("manifest: verify: release: %w", err)
 	}
+	// releaseRefs is in record order, the order findings are reported in.
 	var missing []Finding
-	for rel, u := range v.releaseRefs {
-		if !u.seen {
-			missing = append(missing, Finding{Record: u.record, Check: CheckRelease, Object: "released file " + rel, Problem: "missing"})
+	t := v.releaseRefs
+	for k := range t.refs.len() {
+		if u := t.refs.at(k); u.state == releaseUnseen {
+			missing = append(missing, Finding{Record: u.record, Check: CheckRelease, Object: "released file " + t.path(k), Problem: "missing"})
 		}
 	}
-	sort.Slice(jobs, func(a, b int) bool { return jobs[a].record < jobs[b].record })
 	before := len(v.rep.Findings)
-	if err := v.hashFiles(ctx, jobs, "missing"); err != nil {
+	err = v.hashFiles(ctx, t.refs.len(), func(k int) (hashJob, bool) {
+		u := t.refs.at(k)
+		if u.state != releaseRegular {
+			return hashJob{}, false
+		}
+		rel := t.path(k)
+		// The path WalkDir gave: it joins the root and the names the same way.
+		path := filepath.Join(root, filepath.FromSlash(rel))
+		return hashJob{record: u.record, object: "released file " + rel, path: path, sha: t.sha(k), size: -1}, true
+	}, "missing")
+	if err != nil {
 		return err
 	}
 	for k := before; k < len(v.rep.Findings); k++ {
 		v.rep.Findings[k].Check = CheckRelease
 	}
-	sort.Slice(missing, func(a, b int) bool { return missing[a].Record < missing[b].Record })
 	for _, f := range missing {
 		v.rep.add(f)
 	}
