@@ -52,7 +52,8 @@ the vault, stripped of identifying metadata into RELEASE/<subject>/<photo>.<ext>
 under random codes, and logged in the signed manifest; only then is the
 source removed (--keep-source keeps it). RELEASE/index.csv lists the released
 photos (photo, subject, phase, format, width, height, sha256); ingest keeps
-it equal to what the log says.
+it equal to what the log says. Formats: JPEG, PNG, WebP, HEIC (iPhone) and
+AVIF.
 
 A file is taken once its size and modification time have not changed for
 --settle; hidden files and the temporary names of copies in progress are
