@@ -212,5 +212,10 @@ func sniffFtyp(b []byte) (Format, string) {
 		}
 		return HEIF, "HEIF"
 	}
-	return Video, fmt.Sprintf("a video or ISO media file (brand %q)", major)
+	if major == "qt  " {
+		// What an iPhone writes beside each Live Photo: the still is the
+		// HEIC or JPEG of the same name, and is all a clinic needs.
+		return Video, "a QuickTime video (the motion part of an iPhone Live Photo is one; its still photo is the HEIC or JPEG of the same name)"
+	}
+	return Video, fmt.Sprintf("a video or ISO media file (brand %q)", strings.TrimSpace(major))
 }

@@ -357,6 +357,10 @@ func TestSniff(t *testing.T) {
 			t.Errorf("Sniff(%q) error %v does not match ErrUnsupported", tc.head, err)
 		}
 	}
+	// The video half of an iPhone Live Photo says where the photo is.
+	if _, err := Sniff([]byte("\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ")); err == nil || !strings.Contains(err.Error(), "Live Photo") {
+		t.Errorf("QuickTime refusal %v does not name the Live Photo", err)
+	}
 	if _, err := Sniff(nil); !errors.Is(err, ErrEmpty) {
 		t.Errorf("Sniff(empty) = %v, want ErrEmpty", err)
 	}
