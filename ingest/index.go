@@ -24,6 +24,7 @@ import (
 //	o <hex HMAC(index key, "original" 0 sha256)> <photo code> <hex HMAC(index key, "path" 0 source path)>
 //
 //	d <hex HMAC(index key, "path" 0 source path)> <hex HMAC(index key, "original" 0 sha256)> <hex sha256 of the duplicate record's line>
+//	q <hex HMAC(index key, "path" 0 quarantined file's path)> <hex sha256 of the quarantine record's line>
 //
 // An "o" or "d" line is written before its record is committed, so it counts
 // only when the log holds that record (the ingest record of its photo, or the
@@ -184,6 +185,13 @@ func parseIndexLine(t *table, line []byte) error {
 			return bad
 		}
 		return t.put(kindOriginal, slotKey(k.short()), originalValue(u, p))
+	case len(f) == 3 && string(f[0]) == "q":
+		k, ok := hexMac(f[1])
+		r, ok2 := hexMac(f[2])
+		if !ok || !ok2 {
+			return bad
+		}
+		return t.put(kindQuarantine, slotKey(k.short()), slotValue(r))
 	case len(f) == 4 && string(f[0]) == "d":
 		p, ok := hexMac(f[1])
 		o, ok2 := hexMac(f[2])
@@ -205,6 +213,10 @@ func originalValue(photo uuid.UUID, path mac) slotValue {
 
 func dupLine(k dupKey, rec mac) string {
 	return "d " + hex.EncodeToString(k.path[:]) + " " + hex.EncodeToString(k.orig[:]) + " " + hex.EncodeToString(rec[:]) + "\n"
+}
+
+func quarantineLine(k mac, rec mac) string {
+	return "q " + hex.EncodeToString(k[:]) + " " + hex.EncodeToString(rec[:]) + "\n"
 }
 
 func subjectLine(k mac, u uuid.UUID) string {

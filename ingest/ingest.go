@@ -344,6 +344,7 @@ type result struct {
 	subjKey mac                 // Ingested
 	claim   *claim              // Ingested: released when committed or failed
 	dup     dupKey              // Duplicate
+	quarKey mac                 // Quarantined: HMAC of the path it was moved to
 	src     *candidate          // source to remove once committed (Ingested, Duplicate, Already)
 	fatal   error               // the run cannot go on (vault or release folder full or unwritable)
 }
@@ -595,19 +596,24 @@ func (p *Pipeline) commit(batch []result, failed bool, csv *os.File) (evs []Even
 	var lines strings.Builder
 	var recs []manifest.Record
 	p.mu.Lock()
-	dupRecs := map[int]mac{}
-	for i, r := range batch {
+	for _, r := range batch {
 		if r.rec != nil {
 			recs = append(recs, r.rec)
 		}
-		if d, ok := r.rec.(*manifest.Duplicate); ok {
-			line, err := manifest.Marshal(d)
+		switch r.rec.(type) {
+		case *manifest.Duplicate, *manifest.Quarantine:
+			// Records whose entry counts only once the record is in the
+			// log, recognised by the hash of its line.
+			line, err := manifest.Marshal(r.rec)
 			if err != nil {
 				p.mu.Unlock()
 				return nil, fmt.Errorf("ingest: %w", err)
 			}
-			dupRecs[i] = sha256.Sum256(line)
-			lines.WriteString(dupLine(r.dup, dupRecs[i]))
+			if _, dup := r.rec.(*manifest.Duplicate); dup {
+				lines.WriteString(dupLine(r.dup, sha256.Sum256(line)))
+			} else {
+				lines.WriteString(quarantineLine(r.quarKey, sha256.Sum256(line)))
+			}
 		}
 		if r.pending == nil {
 			continue
@@ -747,6 +753,16 @@ func (p *Pipeline) lookupOriginal(k mac) (photo uuid.UUID, path short, found boo
 	// between the index fsync and the log append leaves one that does not.
 	committed, err := p.tab.has(kindPhoto, slotKey(photo))
 	return photo, path, committed, err
+}
+
+// quarantineLogged reports whether a quarantine record is committed for
+// the quarantined file whose path has HMAC key k. The caller holds mu.
+func (p *Pipeline) quarantineLogged(k mac) (bool, error) {
+	v, ok, err := p.tab.get(kindQuarantine, slotKey(k.short()))
+	if err != nil || !ok {
+		return false, err
+	}
+	return p.tab.has(kindRecord, slotKey(v[:16]))
 }
 
 // dupLogged reports whether a duplicate record for dk is committed. The

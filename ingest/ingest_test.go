@@ -450,3 +450,70 @@ func TestLargeOriginalStreamed(t *testing.T) {
 		t.Errorf("released %d bytes: the trailer was not stripped", rec.Released.Size)
 	}
 }
+
+// TestQuarantineRecovered: a file moved to quarantine by a run that stopped
+// before logging it is logged by the next run, once, and never again.
+func TestQuarantineRecovered(t *testing.T) {
+	e := newEnv(t)
+	put(t, e.inbox, "Ann/weird/x.png", sample(t, "clinic.png"))
+	put(t, e.inbox, "Ann/before/a.jpg", sample(t, "phone-rotated6.jpg"))
+	quarantines := func() int {
+		n := 0
+		manifest.Scan(e.v.LogDir(), func(_ int64, line []byte) error {
+			if strings.Contains(string(line), `"type":"quarantine"`) {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	fail := errors.New("injected: the log cannot be written")
+	_, err := e.run(t, Options{Hook: func(s Step, _ string) error {
+		if s == StepCommit {
+			return fail
+		}
+		return nil
+	}})
+	if !errors.Is(err, fail) {
+		t.Fatalf("run with a failing commit: %v", err)
+	}
+	if !exists(filepath.Join(e.inbox, QuarantineDir, "Ann/weird/x.png")) || quarantines() != 0 {
+		t.Fatalf("after the failed run: quarantined %v, %d records", exists(filepath.Join(e.inbox, QuarantineDir, "Ann/weird/x.png")), quarantines())
+	}
+	if _, err := e.run(t, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if e.count(Quarantined) != 1 || e.count(Ingested) != 1 || quarantines() != 1 {
+		t.Fatalf("recovery run: %d quarantined, %d ingested, %d records (%+v)", e.count(Quarantined), e.count(Ingested), quarantines(), e.events)
+	}
+	for _, ev := range e.events {
+		if ev.Kind == Quarantined && (ev.Reason != "phase" || !strings.Contains(ev.Message, "interrupted run")) {
+			t.Errorf("recovered quarantine event %+v", ev)
+		}
+	}
+	// The sealed detail names the file where it was found, as in time.
+	c, err := vault.LoadCustodian(filepath.Join(filepath.Dir(templateDir), "custodian.age"), []byte("correct horse battery staple"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest.Scan(e.v.LogDir(), func(_ int64, line []byte) error {
+		var r struct{ Type, Sealed string }
+		json.Unmarshal(line, &r)
+		if r.Type == "quarantine" {
+			d, err := manifest.Unseal(r.Sealed, c.Identity)
+			if err != nil || d.Path != filepath.Join(e.inbox, "Ann/weird/x.png") || d.Name != "x.png" {
+				t.Errorf("recovered detail %+v, %v", d, err)
+			}
+		}
+		return nil
+	})
+	// Whatever happens to the table, it is not logged twice.
+	os.Remove(filepath.Join(e.v.IndexDir(), TableFile))
+	if _, err := e.run(t, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if quarantines() != 1 || e.count(Quarantined) != 0 {
+		t.Errorf("third run: %d quarantine records, %d quarantined events", quarantines(), e.count(Quarantined))
+	}
+	e.verify(t)
+}

@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/manifest"
@@ -32,7 +34,7 @@ func (p *Pipeline) quarantine(c candidate, d manifest.Detail, reason string, why
 	src := filepath.Join(c.root, filepath.FromSlash(c.rel))
 	dst, err := quarantineTarget(filepath.Join(c.root, QuarantineDir, filepath.FromSlash(c.rel)))
 	if err == nil {
-		err = writeReason(dst+ReasonSuffix, reason, why)
+		err = writeReason(dst+ReasonSuffix, reason, why, c.rel)
 	}
 	if err == nil {
 		err = os.Rename(src, dst)
@@ -53,7 +55,83 @@ func (p *Pipeline) quarantine(c candidate, d manifest.Detail, reason string, why
 	if err != nil {
 		return result{fatal: err, ev: ev}
 	}
-	return result{ev: ev, rec: &manifest.Quarantine{Reason: reason, Time: p.opts.Now(), Sealed: sealed}}
+	return result{ev: ev, rec: &manifest.Quarantine{Reason: reason, Time: p.opts.Now(), Sealed: sealed}, quarKey: p.keys.path(dst)}
+}
+
+// recoverQuarantine logs the files in root's quarantine folder that were
+// moved there by a run that stopped before their record was committed (the
+// move comes first, so that a file is never logged as quarantined while
+// still in the inbox). A file counts as logged when the index holds a "q"
+// entry for its path whose record is in the log. Only a pipeline that
+// found the table not closed cleanly looks, since only an interrupted run
+// leaves such files.
+func (p *Pipeline) recoverQuarantine(root string, results chan<- result) error {
+	dir := filepath.Join(root, QuarantineDir)
+	return walkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && path == dir {
+				return nil
+			}
+			return err
+		}
+		if !d.Type().IsRegular() || strings.HasSuffix(d.Name(), ReasonSuffix) || atomicfile.IsTemp(d.Name()) {
+			return nil
+		}
+		key := p.keys.path(path)
+		p.mu.Lock()
+		logged, err := p.quarantineLogged(key)
+		p.mu.Unlock()
+		if err != nil || logged {
+			return err
+		}
+		reason, why, rel := readReason(path + ReasonSuffix)
+		fi, err := d.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		// The detail says where the file was found, as a quarantine
+		// record logged in time does.
+		orig := path
+		if rel != "" && filepath.IsLocal(filepath.FromSlash(rel)) {
+			orig = filepath.Join(root, filepath.FromSlash(rel))
+		}
+		detail := manifest.Detail{Path: orig, Name: filepath.Base(orig), Size: fi.Size(), ModTime: fi.ModTime(),
+			Message: "quarantined by a run that stopped before logging it: " + why}
+		sealed, err := manifest.Seal(detail, p.recipients)
+		if err != nil {
+			return err
+		}
+		results <- result{
+			ev:      Event{Kind: Quarantined, Path: path, Reason: reason, Message: "logged now: quarantined by an interrupted run (" + why + ")", Bytes: fi.Size()},
+			rec:     &manifest.Quarantine{Reason: reason, Time: p.opts.Now(), Sealed: sealed},
+			quarKey: key,
+		}
+		return nil
+	})
+}
+
+// reasonLine is the first line of a reason file; its parenthesis is the
+// quarantine record's reason.
+var reasonLine = regexp.MustCompile(`^veil quarantined this file \(([a-z][a-z-]{0,31})\):$`)
+
+// readReason returns what a reason file gives: the reason, the explanation
+// and the path the file had in the inbox, or "unknown" and what is wrong for
+// one that is missing or not veil's (rel is then "").
+func readReason(name string) (reason, why, rel string) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return "unknown", "no reason file", ""
+	}
+	first, rest, _ := strings.Cut(string(b), "\n")
+	m := reasonLine.FindStringSubmatch(first)
+	if m == nil {
+		return "unknown", "reason file not written by veil", ""
+	}
+	why, _, _ = strings.Cut(rest, "\n")
+	if i := strings.LastIndex(rest, "\n"+reasonFrom); i >= 0 {
+		rel, _, _ = strings.Cut(rest[i+1+len(reasonFrom):], "\n")
+	}
+	return m[1], why, rel
 }
 
 // quarantineTarget returns a free name for dst, creating its folder: a file
@@ -78,15 +156,19 @@ func quarantineTarget(dst string) (string, error) {
 	return "", fmt.Errorf("%s: too many quarantined files of that name", dst)
 }
 
-func writeReason(name, reason string, why error) error {
+func writeReason(name, reason string, why error, rel string) error {
 	f, err := atomicfile.Create(name, 0o640)
 	if err != nil {
 		return err
 	}
 	defer f.Abort()
-	fmt.Fprintf(f, "veil quarantined this file (%s):\n%s\n\nFix the problem, then move the file back into the inbox; it is taken on the next run.\n", reason, why)
+	fmt.Fprintf(f, "veil quarantined this file (%s):\n%s\n\nFix the problem, then move the file back into the inbox; it is taken on the next run.\n%s%s\n", reason, why, reasonFrom, rel)
 	return f.Commit(false)
 }
+
+// reasonFrom starts the last line of a reason file, which gives the file's
+// path in the inbox (a quarantined name may have a number added).
+const reasonFrom = "It was in the inbox as: "
 
 // cleanQuarantineTemps removes the temporary files of reason files whose
 // writing was interrupted, and returns how many it removed.

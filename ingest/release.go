@@ -69,7 +69,7 @@ func catchUpLog(dir string, t *table, csv io.Writer) error {
 // logRecord puts one committed record of the log into t and csv.
 func logRecord(t *table, csv io.Writer, i int64, line []byte) error {
 	head := string(line[:min(len(line), 40)])
-	if strings.Contains(head, `"type":"duplicate"`) {
+	if strings.Contains(head, `"type":"duplicate"`) || strings.Contains(head, `"type":"quarantine"`) {
 		h := sha256.Sum256(line)
 		return t.put(kindRecord, slotKey(h[:16]), h)
 	}

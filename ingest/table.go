@@ -44,12 +44,13 @@ const (
 type kind byte
 
 const (
-	kindSubject  kind = 's' // HMAC of a patient key -> subject code
-	kindOriginal kind = 'o' // HMAC of an original's SHA-256 -> photo code, HMAC of its source path
-	kindDup      kind = 'd' // hash of (path HMAC, original HMAC) -> SHA-256 of the duplicate record's line
-	kindPhoto    kind = 'p' // a committed photo code
-	kindBlob     kind = 'b' // a committed blob (first 16 bytes of its hash) -> the whole hash
-	kindRecord   kind = 'r' // a committed duplicate record (first 16 bytes of its line's SHA-256) -> the whole
+	kindSubject    kind = 's' // HMAC of a patient key -> subject code
+	kindOriginal   kind = 'o' // HMAC of an original's SHA-256 -> photo code, HMAC of its source path
+	kindDup        kind = 'd' // hash of (path HMAC, original HMAC) -> SHA-256 of the duplicate record's line
+	kindPhoto      kind = 'p' // a committed photo code
+	kindBlob       kind = 'b' // a committed blob (first 16 bytes of its hash) -> the whole hash
+	kindRecord     kind = 'r' // a committed duplicate or quarantine record (first 16 bytes of its line's SHA-256) -> the whole
+	kindQuarantine kind = 'q' // HMAC of a quarantined file's path -> SHA-256 of its quarantine record's line
 )
 
 type slotKey [16]byte

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -64,6 +65,14 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 	for _, d := range []string{p.opts.Release, p.v.Dir()} {
 		if fi, err := os.Stat(d); err == nil {
 			avoid = append(avoid, fi)
+		}
+	}
+	if !p.wasClean && !p.opts.DryRun {
+		for _, root := range roots {
+			if err := p.recoverQuarantine(root, results); err != nil && ctx.Err() == nil {
+				results <- result{fatal: fmt.Errorf("ingest: %s: %w", filepath.Join(root, QuarantineDir), err)}
+				return
+			}
 		}
 	}
 	var young []candidate
