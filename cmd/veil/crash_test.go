@@ -137,13 +137,19 @@ func newCrashHarness(t *testing.T) *crashHarness {
 	h.bad = "Jane Doe/unknown-phase/x.jpg"
 	h.write(t, h.bad, []byte("\xff\xd8\xff not really"))
 
-	// Calibrate the random kills on an uninterrupted run.
-	_, inbox, release, vdir := h.fresh(t, "calibrate")
-	start := time.Now()
-	if code, out := h.ingest(vdir, release, inbox, ""); code != exitQuarantined {
-		t.Fatalf("calibration run: exit %d\n%s", code, out)
+	// Calibrate the random kills on uninterrupted runs: the fastest of
+	// three, since the first pays for a cold page cache and a kill drawn
+	// beyond the end of a run catches nothing.
+	for i := range 3 {
+		_, inbox, release, vdir := h.fresh(t, "calibrate-"+strconv.Itoa(i))
+		start := time.Now()
+		if code, out := h.ingest(vdir, release, inbox, ""); code != exitQuarantined {
+			t.Fatalf("calibration run: exit %d\n%s", code, out)
+		}
+		if d := time.Since(start); i == 0 || d < h.duration {
+			h.duration = d
+		}
 	}
-	h.duration = time.Since(start)
 	t.Logf("an uninterrupted run of %d files takes %v", len(h.good)+1, h.duration)
 	return h
 }
@@ -281,8 +287,10 @@ func (h *crashHarness) check(t *testing.T, name, dir, inbox, release, vdir strin
 	if !exists(filepath.Join(inbox, ingest.QuarantineDir, filepath.FromSlash(h.bad))) {
 		t.Errorf("%s: %s is not in quarantine", name, h.bad)
 	}
-	if quarantined[h.bad] > 1 {
-		t.Errorf("%s: %s has %d quarantine records", name, h.bad, quarantined[h.bad])
+	// Logged exactly once: a run killed between the move and the record
+	// leaves it to the next run to log.
+	if quarantined[h.bad] != 1 {
+		t.Errorf("%s: %s has %d quarantine records, want 1", name, h.bad, quarantined[h.bad])
 	}
 	csv, err := os.ReadFile(filepath.Join(release, ingest.CSVFile))
 	if err != nil || strings.Count(string(csv), "\n") != ingests+1 {
