@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/draw"
 	_ "image/jpeg"
 	_ "image/png"
 	"os"
@@ -16,6 +14,8 @@ import (
 	"testing"
 
 	_ "golang.org/x/image/webp"
+
+	"github.com/veil-photo/veil/internal/testphoto"
 )
 
 func strip(t testing.TB, in []byte) ([]byte, *Result, error) {
@@ -35,16 +35,8 @@ func scan(t testing.TB, in []byte) *Report {
 }
 
 // pixels decodes an image into 16-bit RGBA so that two decodes compare
-// exactly, whatever colour model the decoder returns.
-func pixels(b []byte) (*image.NRGBA64, error) {
-	img, _, err := image.Decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	out := image.NewNRGBA64(img.Bounds())
-	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
-	return out, nil
-}
+// exactly.
+var pixels = testphoto.Pixels
 
 // TestStripSamples runs every real sample through Strip and checks that the
 // result (a) carries no metadata by veil's own scan, (c) decodes to exactly

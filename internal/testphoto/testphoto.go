@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"image"
+	"image/draw"
 	"image/jpeg"
 	"math/rand/v2"
 )
@@ -51,4 +52,17 @@ func Metadata(j []byte) []byte {
 func Graft(meta, body []byte) []byte {
 	out := append([]byte{0xFF, 0xD8}, Metadata(meta)...)
 	return append(out, body[2+len(Metadata(body)):]...)
+}
+
+// Pixels decodes an image with the decoders the caller registered into
+// 16-bit RGBA, so that two decodes compare exactly whatever colour model
+// each decoder returns.
+func Pixels(b []byte) (*image.NRGBA64, error) {
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	out := image.NewNRGBA64(img.Bounds())
+	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
+	return out, nil
 }

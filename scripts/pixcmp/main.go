@@ -2,33 +2,25 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"image"
-	"image/draw"
 	_ "image/jpeg"
 	_ "image/png"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/veil-photo/veil/internal/testphoto"
 	_ "golang.org/x/image/webp"
 )
 
 func load(p string) (*image.NRGBA64, error) {
-	f, err := os.Open(p)
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	img, _, err := image.Decode(bufio.NewReader(f))
-	if err != nil {
-		return nil, err
-	}
-	out := image.NewNRGBA64(img.Bounds())
-	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
-	return out, nil
+	return testphoto.Pixels(b)
 }
 
 // pixcmp INDIR OUTDIR compares the decoded pixels of every JPEG, PNG and
