@@ -171,6 +171,9 @@ func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 	if opts.DryRun {
 		return p, nil
 	}
+	// Until the cleaning below is done, a failure must leave the table
+	// unclean, so that the next pipeline cleans up again.
+	p.broken = true
 	if !p.wasClean {
 		// The last run did not close cleanly: a crash or a failed batch
 		// may have left blobs and released files that no record names.
@@ -200,6 +203,7 @@ func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 			return nil, err
 		}
 	}
+	p.broken = false
 	return p, nil
 }
 

@@ -254,3 +254,38 @@ func TestNoCleaningAfterCleanClose(t *testing.T) {
 		t.Errorf("cleaned after an unclean close: %v, want the unlogged blob", c)
 	}
 }
+
+// TestFailedStartLeavesTableUnclean: a pipeline whose start fails after the
+// table was opened (here index.csv cannot be rewritten) must not mark the
+// table clean: the next one has to look for debris again.
+func TestFailedStartLeavesTableUnclean(t *testing.T) {
+	e := newEnv(t)
+	put(t, e.inbox, "Ann/before/a.jpg", sample(t, "phone-rotated6.jpg"))
+	if _, err := e.run(t, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	tabPath := filepath.Join(e.v.IndexDir(), TableFile)
+	tab, _, _ := openTable(tabPath)
+	tab.markDirty() // as a crash leaves it
+	tab.close()
+	csv := filepath.Join(e.release, CSVFile)
+	os.Remove(csv)
+	os.MkdirAll(filepath.Join(csv, "blocker"), 0o755) // index.csv cannot be replaced
+	if p, err := New(e.v, Options{Release: e.release}); err == nil {
+		p.Close()
+		t.Fatal("New succeeded with index.csv a folder")
+	}
+	if tab, valid, _ := openTable(tabPath); valid {
+		tab.close()
+		t.Fatal("a failed start marked the table clean")
+	} else {
+		tab.close()
+	}
+	os.RemoveAll(csv)
+	p, err := New(e.v, Options{Release: e.release})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	e.verify(t)
+}
