@@ -69,7 +69,10 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 	}
 	if !p.wasClean && !p.opts.DryRun {
 		for _, root := range roots {
-			if err := p.recoverQuarantine(root, results); err != nil && ctx.Err() == nil {
+			if err := p.recoverQuarantine(root, results); err != nil {
+				// Not done: the next pipeline must look again. (Read by
+				// closeTable only after this goroutine has ended.)
+				p.broken = true
 				results <- result{fatal: fmt.Errorf("ingest: %s: %w", filepath.Join(root, QuarantineDir), err)}
 				return
 			}
