@@ -151,37 +151,33 @@ func csvCurrent(release string, sum [32]byte) bool {
 // folder are left alone (veil verify reports them). Folders are read a
 // chunk at a time: memory does not grow with the release.
 func cleanRelease(release string, t *table) (removed []string, err error) {
-	err = readDirChunks(release, func(e fs.DirEntry) error {
-		name := e.Name()
-		if atomicfile.IsTemp(name) && e.Type().IsRegular() {
-			if os.Remove(filepath.Join(release, name)) == nil {
-				removed = append(removed, name)
+	err = walkDir(release, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == release {
+			return err
+		}
+		rel, _ := filepath.Rel(release, path)
+		dir, name := filepath.Split(rel) // dir is "" at the top, "<code>/" below
+		switch {
+		case d.IsDir():
+			if dir != "" || !isCode(name) {
+				return fs.SkipDir // only <subject>/ folders hold released files
 			}
+			return nil
+		case !d.Type().IsRegular():
 			return nil
 		}
-		if !e.IsDir() || !isCode(name) {
-			return nil
+		orphan := atomicfile.IsTemp(name)
+		if stem, _, _ := strings.Cut(name, "."); dir != "" && isCode(stem) {
+			logged, err := t.has(kindPhoto, slotKey(uuid.MustParse(stem)))
+			if err != nil {
+				return err
+			}
+			orphan = orphan || !logged
 		}
-		sub := filepath.Join(release, name)
-		return readDirChunks(sub, func(f fs.DirEntry) error {
-			fn := f.Name()
-			if !f.Type().IsRegular() {
-				return nil
-			}
-			stem, _, _ := strings.Cut(fn, ".")
-			orphan := atomicfile.IsTemp(fn)
-			if u, err := uuid.Parse(stem); err == nil && isCode(stem) {
-				logged, err := t.has(kindPhoto, slotKey(u))
-				if err != nil {
-					return err
-				}
-				orphan = orphan || !logged
-			}
-			if orphan && os.Remove(filepath.Join(sub, fn)) == nil {
-				removed = append(removed, name+"/"+fn)
-			}
-			return nil
-		})
+		if orphan && os.Remove(path) == nil {
+			removed = append(removed, filepath.ToSlash(rel))
+		}
+		return nil
 	})
 	if err != nil {
 		return removed, fmt.Errorf("ingest: release folder: %w", err)
@@ -192,30 +188,6 @@ func cleanRelease(release string, t *table) (removed []string, err error) {
 		}
 	}
 	return removed, nil
-}
-
-// readDirChunks calls fn with each entry of dir, reading a few hundred at a
-// time.
-func readDirChunks(dir string, fn func(fs.DirEntry) error) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for {
-		es, err := f.ReadDir(256)
-		for _, e := range es {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 func isCode(s string) bool { return manifest.IsUUID(s) }
