@@ -73,12 +73,12 @@ func logRecord(t *table, csv io.Writer, i int64, line []byte) error {
 		h := sha256.Sum256(line)
 		return t.put(kindRecord, slotKey(h[:16]), h)
 	}
-	if !strings.Contains(head, `"type":"ingest"`) {
-		return nil
+	r, err := ingestRecord(i, line)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
 	}
-	var r lightIngest
-	if err := json.Unmarshal(line, &r); err != nil {
-		return fmt.Errorf("ingest: log record %d: %w", i, err)
+	if r == nil {
+		return nil
 	}
 	u, err := uuid.Parse(r.Photo)
 	if err != nil {
@@ -94,8 +94,26 @@ func logRecord(t *table, csv io.Writer, i int64, line []byte) error {
 	if err := t.put(kindBlob, slotKey(b[:16]), slotValue(b)); err != nil {
 		return err
 	}
-	io.WriteString(csv, csvRow(&manifest.Ingest{Photo: r.Photo, Subject: r.Subject, Phase: r.Phase, Format: r.Format, Released: r.Released}))
+	io.WriteString(csv, r.csvRow())
 	return nil
+}
+
+// ingestRecord decodes record i of the log if it is an ingest record, and
+// returns nil for any other type.
+func ingestRecord(i int64, line []byte) (*lightIngest, error) {
+	if !strings.Contains(string(line[:min(len(line), 40)]), `"type":"ingest"`) {
+		return nil, nil
+	}
+	var r lightIngest
+	if err := json.Unmarshal(line, &r); err != nil {
+		return nil, fmt.Errorf("log record %d: %w", i, err)
+	}
+	return &r, nil
+}
+
+// csvRow is the row of CSVFile for the record.
+func (r *lightIngest) csvRow() string {
+	return csvRow(&manifest.Ingest{Photo: r.Photo, Subject: r.Subject, Phase: r.Phase, Format: r.Format, Released: r.Released})
 }
 
 // writeCSV rewrites CSVFile from the log, atomically.
@@ -108,14 +126,11 @@ func writeCSV(release, logDir string) error {
 	bw := bufio.NewWriterSize(f, 256<<10)
 	bw.WriteString(csvHeader)
 	err = manifest.Scan(logDir, func(i int64, line []byte) error {
-		if !strings.Contains(string(line[:min(len(line), 40)]), `"type":"ingest"`) {
-			return nil
+		r, err := ingestRecord(i, line)
+		if err != nil || r == nil {
+			return err
 		}
-		var r lightIngest
-		if err := json.Unmarshal(line, &r); err != nil {
-			return fmt.Errorf("log record %d: %w", i, err)
-		}
-		_, err := bw.WriteString(csvRow(&manifest.Ingest{Photo: r.Photo, Subject: r.Subject, Phase: r.Phase, Format: r.Format, Released: r.Released}))
+		_, err = bw.WriteString(r.csvRow())
 		return err
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
