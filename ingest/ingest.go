@@ -36,6 +36,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/google/uuid"
+	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/manifest"
@@ -45,9 +46,6 @@ import (
 
 // DefaultMaxSize is the default for Options.MaxSize: 200 MB (SPEC).
 const DefaultMaxSize = 200_000_000
-
-// QuarantineDir is the folder, inside each inbox, where refused files go.
-const QuarantineDir = ".quarantine"
 
 // ReasonSuffix ends the name of the reason file written beside a quarantined file.
 const ReasonSuffix = ".reason.txt"
@@ -398,7 +396,7 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 			}
 		}()
 		for _, root := range roots {
-			sum.Cleaned += cleanQuarantineTemps(filepath.Join(root, QuarantineDir))
+			sum.Cleaned += cleanQuarantineTemps(filepath.Join(root, inbox.QuarantineDir))
 		}
 	}
 

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
@@ -185,7 +186,7 @@ func TestIngest(t *testing.T) {
 		if reasons[name] != r {
 			t.Errorf("%s: quarantine reason %q, want %q", name, reasons[name], r)
 		}
-		q := filepath.Join(e.inbox, QuarantineDir)
+		q := filepath.Join(e.inbox, inbox.QuarantineDir)
 		found := false
 		filepath.WalkDir(q, func(p string, d fs.DirEntry, err error) error {
 			found = found || d != nil && d.Name() == name
@@ -246,7 +247,7 @@ func TestKeepSourceAndDryRun(t *testing.T) {
 	if err != nil || sum.Ingested != 1 || sum.Quarantined != 1 {
 		t.Fatalf("dry run: %+v, %v", sum, err)
 	}
-	if exists(e.release) || exists(filepath.Join(e.inbox, QuarantineDir)) {
+	if exists(e.release) || exists(filepath.Join(e.inbox, inbox.QuarantineDir)) {
 		t.Error("dry run changed something")
 	}
 	if n, _ := os.ReadDir(e.v.LogDir()); len(n) != 0 {
@@ -477,8 +478,8 @@ func TestQuarantineRecovered(t *testing.T) {
 	if !errors.Is(err, fail) {
 		t.Fatalf("run with a failing commit: %v", err)
 	}
-	if !exists(filepath.Join(e.inbox, QuarantineDir, "Ann/weird/x.png")) || quarantines() != 0 {
-		t.Fatalf("after the failed run: quarantined %v, %d records", exists(filepath.Join(e.inbox, QuarantineDir, "Ann/weird/x.png")), quarantines())
+	if !exists(filepath.Join(e.inbox, inbox.QuarantineDir, "Ann/weird/x.png")) || quarantines() != 0 {
+		t.Fatalf("after the failed run: quarantined %v, %d records", exists(filepath.Join(e.inbox, inbox.QuarantineDir, "Ann/weird/x.png")), quarantines())
 	}
 	if _, err := e.run(t, Options{}); err != nil {
 		t.Fatal(err)

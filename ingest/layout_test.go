@@ -2,10 +2,6 @@ package ingest
 
 import (
 	"errors"
-	"fmt"
-	"io/fs"
-	"maps"
-	"path/filepath"
 	"testing"
 )
 
@@ -72,60 +68,5 @@ func TestNormalizePatient(t *testing.T) {
 	}
 	if got := NormalizePatient("Straße"); got != "strasse" {
 		t.Errorf("NormalizePatient(Straße) = %q", got)
-	}
-}
-
-func TestTempAndSystemNames(t *testing.T) {
-	for name, want := range map[string]bool{
-		"IMG_0001.jpg": false, "Thumbs.db": true, "desktop.ini": true, ".DS_Store": true,
-		"IMG_0001.jpg.part": true, "photo.crdownload": true, "~$notes.docx": true,
-		"IMG_0001.JPG": false, "thumbs.db.jpg": false,
-	} {
-		if got := isTempName(name); got != want {
-			t.Errorf("isTempName(%q) = %v, want %v", name, got, want)
-		}
-	}
-}
-
-// TestWalkDir: walkDir visits what filepath.WalkDir visits (in another
-// order), reads big folders in chunks, and honours fs.SkipDir.
-func TestWalkDir(t *testing.T) {
-	root := t.TempDir()
-	want := map[string]bool{".": true}
-	for i := range 700 {
-		p := fmt.Sprintf("big/f%03d", i)
-		put(t, root, p, nil)
-		want[p] = true
-	}
-	for _, p := range []string{"a/b/c.jpg", "a/d.jpg", "skip/x.jpg", "e.jpg"} {
-		put(t, root, p, nil)
-		want[p] = true
-	}
-	want["big"], want["a"], want["a/b"], want["skip"] = true, true, true, true
-	delete(want, "skip/x.jpg")
-	got := map[string]bool{}
-	err := walkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		if got[rel] {
-			t.Errorf("%s visited twice", rel)
-		}
-		got[rel] = true
-		if rel == "skip" {
-			return fs.SkipDir
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !maps.Equal(got, want) {
-		t.Errorf("visited %d entries, want %d", len(got), len(want))
-	}
-	if err := walkDir(filepath.Join(root, "missing"), func(path string, d fs.DirEntry, err error) error { return err }); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("missing root: %v", err)
 	}
 }

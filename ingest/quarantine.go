@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/manifest"
 )
@@ -32,7 +33,7 @@ func (p *Pipeline) quarantine(c candidate, d manifest.Detail, reason string, why
 		}
 	}
 	src := filepath.Join(c.root, filepath.FromSlash(c.rel))
-	dst, err := quarantineTarget(filepath.Join(c.root, QuarantineDir, filepath.FromSlash(c.rel)))
+	dst, err := quarantineTarget(filepath.Join(c.root, inbox.QuarantineDir, filepath.FromSlash(c.rel)))
 	if err == nil {
 		err = writeReason(dst+ReasonSuffix, reason, why, c.rel)
 	}
@@ -66,8 +67,8 @@ func (p *Pipeline) quarantine(c candidate, d manifest.Detail, reason string, why
 // found the table not closed cleanly looks, since only an interrupted run
 // leaves such files.
 func (p *Pipeline) recoverQuarantine(root string, results chan<- result) error {
-	dir := filepath.Join(root, QuarantineDir)
-	return walkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	dir := filepath.Join(root, inbox.QuarantineDir)
+	return inbox.Walk(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && path == dir {
 				return nil

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
@@ -166,7 +167,7 @@ func csvCurrent(release string, sum [32]byte) bool {
 // folder are left alone (veil verify reports them). Folders are read a
 // chunk at a time: memory does not grow with the release.
 func cleanRelease(release string, t *table) (removed []string, err error) {
-	err = walkDir(release, func(path string, d fs.DirEntry, err error) error {
+	err = inbox.Walk(release, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || path == release {
 			return err
 		}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/veil-photo/veil/ingest"
+	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
@@ -247,7 +248,7 @@ func (h *crashHarness) trial(t *testing.T, name string, rng *rand.Rand) bool {
 	return killed
 }
 
-func (h *crashHarness) check(t *testing.T, name, dir, inbox, release, vdir string) {
+func (h *crashHarness) check(t *testing.T, name, dir, inboxDir, release, vdir string) {
 	v, err := vault.Open(vdir)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +266,7 @@ func (h *crashHarness) check(t *testing.T, name, dir, inbox, release, vdir strin
 	}
 
 	// Every record, unsealed: which source it stands for.
-	lt, err := tallyLog(v.LogDir(), inbox, h.cust.Identity)
+	lt, err := tallyLog(v.LogDir(), inboxDir, h.cust.Identity)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -274,7 +275,7 @@ func (h *crashHarness) check(t *testing.T, name, dir, inbox, release, vdir strin
 		if rel == h.bad {
 			continue
 		}
-		if exists(filepath.Join(inbox, rel)) {
+		if exists(filepath.Join(inboxDir, rel)) {
 			t.Errorf("%s: %s is still in the inbox after the recovery run", name, rel)
 		}
 		if logged[rel] != 1 {
@@ -284,7 +285,7 @@ func (h *crashHarness) check(t *testing.T, name, dir, inbox, release, vdir strin
 			t.Errorf("%s: the bytes of %s are ingested %d times, want once", name, rel, ingested[sum])
 		}
 	}
-	if !exists(filepath.Join(inbox, ingest.QuarantineDir, filepath.FromSlash(h.bad))) {
+	if !exists(filepath.Join(inboxDir, inbox.QuarantineDir, filepath.FromSlash(h.bad))) {
 		t.Errorf("%s: %s is not in quarantine", name, h.bad)
 	}
 	// Logged exactly once: a run killed between the move and the record

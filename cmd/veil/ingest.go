@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/veil-photo/veil/ingest"
+	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -248,7 +249,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		}
 		switch ev.Kind {
 		case ingest.Quarantined:
-			where := "moved to " + filepath.Join(quarantineRoot(inboxes, ev.Path), ingest.QuarantineDir)
+			where := "moved to " + filepath.Join(quarantineRoot(inboxes, ev.Path), inbox.QuarantineDir)
 			if ev.DryRun {
 				where = "would be quarantined"
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/ingest"
+	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -155,7 +156,7 @@ func (l *watchLog) event(ev ingest.Event) {
 	}
 	switch ev.Kind {
 	case ingest.Quarantined:
-		where := "moved to " + filepath.Join(quarantineRoot(l.inboxes, ev.Path), ingest.QuarantineDir)
+		where := "moved to " + filepath.Join(quarantineRoot(l.inboxes, ev.Path), inbox.QuarantineDir)
 		fmt.Fprintf(l.stderr, "%s veil: %s\n", l.stamp(), oneLine(fmt.Sprintf("%s: %s (%s)", ev.Path, ev.Message, where)))
 	case ingest.Left:
 		fmt.Fprintf(l.stderr, "%s veil: %s\n", l.stamp(), oneLine(fmt.Sprintf("%s: %s", ev.Path, ev.Message)))
@@ -414,7 +415,7 @@ func (w *watcher) relevant(ev fsnotify.Event) bool {
 	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Chmod) {
 		return false
 	}
-	return !ingest.IsTempName(name)
+	return !inbox.SkipFile(name)
 }
 
 func (w *watcher) report(r passResult) {
@@ -494,7 +495,7 @@ func (w *watcher) inboxHasFiles() bool {
 					return fs.SkipDir
 				}
 				return nil
-			case !ingest.IsTempName(d.Name()):
+			case !inbox.SkipFile(d.Name()):
 				found = true
 				return fs.SkipAll
 			}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/veil-photo/veil/ingest"
+	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
@@ -244,7 +245,7 @@ func (e *watchEnv) account(t *testing.T) (left int) {
 	}
 	for rel, sum := range e.files {
 		inInbox := exists(filepath.Join(e.inbox, filepath.FromSlash(rel)))
-		inQuarantine := exists(filepath.Join(e.inbox, ingest.QuarantineDir, filepath.FromSlash(rel)))
+		inQuarantine := exists(filepath.Join(e.inbox, inbox.QuarantineDir, filepath.FromSlash(rel)))
 		switch {
 		case logged[rel] == 1 && !inInbox && !inQuarantine && ingested[sum] == 1:
 		case quarantined[rel] == 1 && inQuarantine && !inInbox && logged[rel] == 0:
