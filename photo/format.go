@@ -57,6 +57,16 @@ func (f Format) String() string {
 	return fmt.Sprintf("format(%d)", int(f))
 }
 
+// FormatByName returns the format whose String is name.
+func FormatByName(name string) (Format, bool) {
+	for f, n := range formatNames {
+		if n == name && Format(f) != Unknown {
+			return Format(f), true
+		}
+	}
+	return Unknown, false
+}
+
 // Ext returns the file extension veil gives a stripped file of this format.
 func (f Format) Ext() string {
 	switch f {
