@@ -37,6 +37,7 @@ import (
 	"filippo.io/age"
 	"github.com/google/uuid"
 	"github.com/veil-photo/veil/ingest/inbox"
+	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/manifest"
@@ -52,14 +53,14 @@ const ReasonSuffix = ".reason.txt"
 
 // Options configure a Pipeline.
 type Options struct {
-	Release    string        // the release folder (created if missing)
-	Layout     *Layout       // nil means DefaultLayout
-	Workers    int           // files in flight; 0 means 1
-	KeepSource bool          // leave ingested sources in the inbox
-	Settle     time.Duration // a file is taken once its size and mtime have not changed for this long
-	MaxSize    int64         // larger files are quarantined; 0 means DefaultMaxSize
-	DryRun     bool          // report what would happen, change nothing
-	BatchSize  int           // records per group commit; 0 means 256
+	Release    string         // the release folder (created if missing)
+	Layout     *layout.Layout // nil means layout.DefaultLayout
+	Workers    int            // files in flight; 0 means 1
+	KeepSource bool           // leave ingested sources in the inbox
+	Settle     time.Duration  // a file is taken once its size and mtime have not changed for this long
+	MaxSize    int64          // larger files are quarantined; 0 means DefaultMaxSize
+	DryRun     bool           // report what would happen, change nothing
+	BatchSize  int            // records per group commit; 0 means 256
 
 	// Hook, if set, runs just before each step of the commit order, with
 	// the file's path (or "" for a batch step). An error it returns is
@@ -105,7 +106,7 @@ type claim struct{ done chan struct{} }
 // run it changes nothing in the vault or the release folder.
 func New(v *vault.Vault, opts Options) (*Pipeline, error) {
 	if opts.Layout == nil {
-		l, err := ParseLayout(DefaultLayout)
+		l, err := layout.ParseLayout(layout.DefaultLayout, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -827,7 +828,7 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 	}
 	place, err := p.opts.Layout.Match(c.rel)
 	detail.PatientKey, detail.Phase = place.Patient, place.PhaseText
-	if errors.Is(err, ErrPhase) {
+	if errors.Is(err, layout.ErrPhase) {
 		return quarantine("phase", err)
 	} else if err != nil {
 		return quarantine("layout", fmt.Errorf("%w (move it into a folder the layout names, or use --layout)", err))
@@ -941,12 +942,12 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 // store encrypts the original into the vault and strips it into the release
 // folder: everything before the commit point.
 func (p *Pipeline) store(ctx context.Context, c candidate, f io.ReaderAt, size int64, sha mac, format photo.Format,
-	place Placement, detail manifest.Detail, hook func(Step) error) result {
+	place layout.Placement, detail manifest.Detail, hook func(Step) error) result {
 	photoCode, err := newCode()
 	if err != nil {
 		return result{fatal: err}
 	}
-	subjKey := p.keys.subject(place.PatientKey)
+	subjKey := p.keys.subject(place.Key)
 	p.mu.Lock()
 	subject, err := p.subject(subjKey)
 	p.mu.Unlock()

@@ -222,7 +222,7 @@ func TestIngest(t *testing.T) {
 	// same patient keeps the same code.
 	put(t, e.inbox, "Other/after/again.png", png)
 	put(t, e.inbox, "JANE DOE/after/new.jpg", append(append([]byte{}, jpg[:len(jpg)-2]...), 0xff, 0xd9, 0xff, 0xd9)[:len(jpg)])
-	put(t, e.inbox, "JÁNE_DOE/after/w.webp", append(append([]byte{}, webp...), 0))
+	put(t, e.inbox, "JANE_DOE/after/w.webp", append(append([]byte{}, webp...), 0))
 	sum, err = e.run(t, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/veil-photo/veil/ingest"
+	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/vault"
 )
@@ -65,7 +66,7 @@ copy fails its self-check — are moved to INBOX/.quarantine/<same path> with a
 <name>.reason.txt, logged, and make veil exit with status 4. The same bytes
 ingested again, under any name, are logged as a duplicate and not stored twice.
 
-` + ingest.LayoutHelp + `
+` + layout.LayoutHelp + `
 
 The vault lock is held for the run. A crash or power cut at any moment leaves
 every photo either fully committed or still in the inbox; the next run cleans
@@ -102,7 +103,7 @@ duplicate events carry codes only, quarantined ones the path only.`,
 func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
 	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault (see 'veil init')")
 	f.StringVar(&opts.Out, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
-	f.StringVar(&opts.Layout, "layout", ingest.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above)")
+	f.StringVar(&opts.Layout, "layout", layout.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above)")
 	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
 	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later "+later+" skip them)")
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
@@ -124,7 +125,7 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 	if _, err := parseSize(opts.MaxSize); err != nil {
 		return usage("--max-size: %v", err)
 	}
-	if _, err := ingest.ParseLayout(opts.Layout); err != nil {
+	if _, err := layout.ParseLayout(opts.Layout, nil); err != nil {
 		return usage("--layout: %v", err)
 	}
 	return nil
@@ -132,9 +133,9 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 
 // openPipeline opens the vault and checks the inboxes for ingest and watch;
 // the flags were validated by checkPipelineOptions.
-func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *ingest.Layout, error) {
+func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *layout.Layout, error) {
 	maxSize, _ := parseSize(opts.MaxSize)
-	layout, _ := ingest.ParseLayout(opts.Layout)
+	lay, _ := layout.ParseLayout(opts.Layout, nil)
 	v, err := vault.Open(opts.Vault)
 	if err != nil {
 		return nil, 0, nil, err
@@ -148,7 +149,7 @@ func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *i
 			return nil, 0, nil, fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)
 		}
 	}
-	return v, maxSize, layout, nil
+	return v, maxSize, lay, nil
 }
 
 // ingestEvent is what --json prints.
@@ -185,7 +186,7 @@ type ingestSummary struct {
 }
 
 func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout, stderr io.Writer) error {
-	v, maxSize, layout, err := openPipeline(opts, inboxes)
+	v, maxSize, lay, err := openPipeline(opts, inboxes)
 	if err != nil {
 		return err
 	}
@@ -215,7 +216,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		}
 	}
 	popts := ingest.Options{
-		Release: opts.Out, Layout: layout, Workers: opts.Workers, KeepSource: opts.KeepSource,
+		Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
 		Settle: opts.Settle, MaxSize: maxSize, DryRun: opts.DryRun,
 	}
 	if spec := os.Getenv(crashEnv); spec != "" {

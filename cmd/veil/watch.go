@@ -16,6 +16,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/ingest"
+	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/vault"
 )
@@ -56,7 +57,7 @@ they happen and do not change the exit status.
 Log lines carry a timestamp; --json prints the events of 'veil ingest --json',
 each with a "time", plus "waiting", "ready" and "stopped" events.
 
-` + ingest.LayoutHelp,
+` + layout.LayoutHelp,
 		Example: `  veil watch --vault /srv/veil/vault --out /srv/release /srv/inbox
   veil watch --vault /srv/veil/vault --out /srv/release --settle 5s --rescan 5m /srv/inbox`,
 		Args: argsRange(1, -1, "an inbox folder"),
@@ -207,7 +208,7 @@ type watcher struct {
 }
 
 func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, stderr io.Writer) error {
-	v, maxSize, layout, err := openPipeline(opts.IngestOptions, inboxes)
+	v, maxSize, lay, err := openPipeline(opts.IngestOptions, inboxes)
 	if err != nil {
 		return err
 	}
@@ -223,7 +224,7 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	defer fsw.Close()
 	w := &watcher{
 		opts: opts, v: v, inboxes: inboxes, fs: fsw, dirs: map[string]bool{},
-		popts: ingest.Options{Release: opts.Out, Layout: layout, Workers: opts.Workers, KeepSource: opts.KeepSource,
+		popts: ingest.Options{Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
 			Settle: opts.Settle, MaxSize: maxSize},
 		log: &watchLog{json: opts.JSON, quiet: opts.Quiet, stdout: stdout, stderr: stderr, inboxes: inboxes},
 	}
