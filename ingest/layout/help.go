@@ -13,8 +13,7 @@ inbox, folder levels separated by '/':
              6mo, 6 months, 1 year, 1yr, 2wk, 3 wks, 10 days (a follow-up),
              alone or with a phase word: 2 weeks post, post op 6 mo,
              3 months after. 1.5 years is read as 18 months; other
-             fractions are refused. A practice adds its own words with
-             --phase-alias WORD=PHASE[:INTERVAL] (recheck=followup:P6W).
+             fractions are refused.
   *          any text (possibly none) within one level
   **/        any number of folder levels (only as a whole level)
   anything else is literal text, matched without regard to case.
@@ -23,11 +22,9 @@ inbox, folder levels separated by '/':
 With {id}, the ID alone says who the patient is: the name beside it is only
 for staff. Without it, the name is the patient, compared without regard to
 case, spaces, underscores or full-width letters but with its accents:
-"Jane  DOE" and "jane_doe" are one patient, "José" and "Jose" are not, and a
-name that differs from a known patient only in accents, hyphens,
-punctuation or word order is held in quarantine until staff rename the
-folder or add an ID. Two patients with the same name REQUIRE an ID: new
-installs should use the layout with an ID, {patient} ({id})/{phase}/*.
+"Jane  DOE" and "jane_doe" are one patient, "José" and "Jose" are not.
+Two patients with the same name REQUIRE an ID: new installs should use the
+layout with an ID, {patient} ({id})/{phase}/*.
 
 When a name could be split several ways, the split whose {phase} is a
 phase wins, so "Mary_Ann_pre_1.jpg" under {patient}_{phase}_* is Mary Ann,
