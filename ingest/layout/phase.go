@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // The closed vocabulary of phases (manifest.Phases).
@@ -88,7 +90,9 @@ func NewVocabulary(aliases ...Alias) (*Vocabulary, error) {
 			return nil, fmt.Errorf("phase alias %q: the word must be letters or digits, possibly joined by space, - or _", a.Word)
 		}
 		k := strings.Join(toks, " ")
-		if old, ok := v.words[k]; ok && old != a.Term {
+		// A word or a time point veil (or an earlier alias) already reads
+		// keeps its meaning: "6mo=followup:P26W" would make 6mo two things.
+		if old, err := v.parse(a.Word); err == nil && old != a.Term {
 			return nil, fmt.Errorf("phase alias %q: %q already means %s", a.Word, k, old)
 		}
 		v.words[k] = a.Term
@@ -119,7 +123,7 @@ func (v *Vocabulary) orBuiltin() *Vocabulary {
 func ParsePhaseAlias(s string) (Alias, error) {
 	word, target, ok := strings.Cut(s, "=")
 	word = strings.TrimSpace(word)
-	if !ok || word == "" {
+	if toks, err := tokens(word); !ok || err != nil || len(toks) == 0 {
 		return Alias{}, fmt.Errorf("phase alias %q: write WORD=PHASE or WORD=PHASE:INTERVAL, as in recheck=followup:P6W", s)
 	}
 	ph, iv, _ := strings.Cut(target, ":")
@@ -224,7 +228,8 @@ func withInterval(t Term, interval string) (Term, error) {
 // are lower-cased; any other character is an error.
 func tokens(s string) ([]string, error) {
 	var out []string
-	rs := []rune(strings.ToLower(strings.TrimSpace(s)))
+	// NFC: macOS and some SMB clients write names decomposed.
+	rs := []rune(strings.ToLower(norm.NFC.String(strings.TrimSpace(s))))
 	for i := 0; i < len(rs); {
 		r := rs[i]
 		j := i + 1

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/veil-photo/veil/manifest"
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestPhasesAreManifests(t *testing.T) {
@@ -85,15 +86,22 @@ func TestParsePhaseAlias(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"", "recheck", "=before", "recheck=", "recheck=soon", "recheck=followup:P6X",
-		"recheck=followup:P0D", "recheck=followup:6", "recheck=intraop:P1D", "recheck=2 weeks post", "a/b=before"} {
+		"recheck=followup:P0D", "recheck=followup:6", "recheck=intraop:P1D", "recheck=2 weeks post", "a/b=before", "-=before"} {
 		if got, err := ParsePhaseAlias(in); err == nil {
-			if _, err = NewVocabulary(got); err == nil {
-				t.Errorf("ParsePhaseAlias(%q) = %+v, accepted", in, got)
-			}
+			t.Errorf("ParsePhaseAlias(%q) = %+v, accepted", in, got)
 		}
 	}
+	// Decomposed text (as macOS writes it) is the same alias word.
+	a, _ := ParsePhaseAlias("après=followup")
+	v, err := NewVocabulary(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := v.Parse(norm.NFD.String("APRÈS 2 wk")); err != nil || got != (Term{Followup, "P2W"}) {
+		t.Errorf("decomposed alias = %v, %v", got, err)
+	}
 	// An alias may not give a built-in word, or another alias, another meaning.
-	for _, set := range [][]string{{"pre=after"}, {"post op=followup:P1D"}, {"x=before", "x=after"}} {
+	for _, set := range [][]string{{"pre=after"}, {"post op=followup:P1D"}, {"x=before", "x=after"}, {"6mo=followup:P26W"}} {
 		var as []Alias
 		for _, s := range set {
 			a, err := ParsePhaseAlias(s)
@@ -107,7 +115,7 @@ func TestParsePhaseAlias(t *testing.T) {
 		}
 	}
 	// The same meaning twice is harmless (a flag repeated in a config file).
-	a, _ := ParsePhaseAlias("x=before")
+	a, _ = ParsePhaseAlias("x=before")
 	if _, err := NewVocabulary(a, a); err != nil {
 		t.Error(err)
 	}
