@@ -6,7 +6,9 @@ const LayoutHelp = `A layout is a template matched against each file's path rela
 inbox, folder levels separated by '/':
   {patient}  the patient's name: one or more characters within one level
   {id}       the patient's ID (medical record or chart number): letters or
-             digits, possibly joined by - . _ (A-1234, 12.345)
+             digits, possibly joined by - or . (A-1234, 12.345); set off
+             from the rest by '/' or a character an ID cannot hold: a space,
+             _ or parentheses
   {phase}    the phase, in any case: before, after, intraop or followup,
              a synonym (pre, preop, pre-op, pre op; post, postop, post-op,
              post op; intra, intra-op; follow-up, fu), or a time point:

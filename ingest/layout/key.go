@@ -63,19 +63,26 @@ func NormalizeName(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+const idRule = "an ID is letters or digits, possibly joined by - or ."
+
+func isIDRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || r == '-' || r == '.'
+}
+
 // NormalizeID returns the key text of a patient ID (medical record or chart
 // number): trimmed, case, width and composition folded. An ID is one or more
-// letters or digits, possibly joined by '-', '.' or '_' (as in "A-1234" or
-// "12.345"); spaces and anything else are refused rather than folded, since
-// "123 456" may be a typo for either of two patients.
+// letters or digits, possibly joined by '-' or '.' (as in "A-1234" or
+// "12.345"). Spaces, '_' and anything else are refused rather than folded:
+// "123 456" may be a typo for either of two patients, and '_' is what joins
+// an ID to a name ({id}_{patient}).
 func NormalizeID(s string) (string, error) {
 	id := fold(strings.TrimSpace(s))
 	if id == "" {
-		return "", fmt.Errorf("%w: empty (an ID is letters or digits, possibly joined by - . _)", ErrID)
+		return "", fmt.Errorf("%w: empty (%s)", ErrID, idRule)
 	}
 	for _, r := range id {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) && r != '-' && r != '.' && r != '_' {
-			return "", fmt.Errorf("%w %q: %q is not allowed (an ID is letters or digits, possibly joined by - . _)", ErrID, s, r)
+		if !isIDRune(r) {
+			return "", fmt.Errorf("%w %q: %q is not allowed (%s)", ErrID, s, r, idRule)
 		}
 	}
 	return id, nil

@@ -88,13 +88,13 @@ func TestResemblance(t *testing.T) {
 }
 
 func TestNormalizeID(t *testing.T) {
-	good := map[string]string{"483920": "483920", " MRN-7a ": "mrn-7a", "A.12_3": "a.12_3", "４８３９２０": "483920", "Ａ１": "a1"}
+	good := map[string]string{"483920": "483920", " MRN-7a ": "mrn-7a", "A.12-3": "a.12-3", "４８３９２０": "483920", "Ａ１": "a1"}
 	for in, want := range good {
 		if got, err := NormalizeID(in); err != nil || got != want {
 			t.Errorf("NormalizeID(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "  ", "123 456", "12/3", "1(2)", "1\x00"} {
+	for _, in := range []string{"", "  ", "123 456", "12/3", "1(2)", "1\x00", "A_1"} {
 		if got, err := NormalizeID(in); err == nil {
 			t.Errorf("NormalizeID(%q) = %q, accepted", in, got)
 		}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultLayout is the layout of SPEC: one folder per patient, one per phase.
@@ -71,7 +72,7 @@ func phasePattern(v *Vocabulary) string {
 // "Jane (Janie) Doe (A-7)" under "{patient} ({id})" takes the ID from the
 // last parentheses. The loose pattern takes anything, so that a wrong ID is
 // reported as one.
-const idPattern = `\s*[\pL\pN\p{Mn}._-]+?\s*`
+const idPattern = `\s*[\pL\pN\p{Mn}.-]+?\s*`
 
 // ParseLayout compiles a layout template (see LayoutHelp) with the phase
 // words of v (nil: the built-in ones).
@@ -106,6 +107,9 @@ func ParseLayout(s string, v *Vocabulary) (*Layout, error) {
 					b.WriteString("(?P<patient>[^/]+?)")
 					rest = rest[len("{patient}"):]
 				case strings.HasPrefix(rest, "{id}"):
+					if err := idBoundaries(lv[:len(lv)-len(rest)], rest[len("{id}"):]); err != nil {
+						return "", fmt.Errorf("layout %q: %v", s, err)
+					}
 					seen["id"]++
 					b.WriteString("(?P<id>" + id + ")")
 					rest = rest[len("{id}"):]
@@ -154,6 +158,25 @@ func ParseLayout(s string, v *Vocabulary) (*Layout, error) {
 	}
 	l.loose = regexp.MustCompile(loose)
 	return l, nil
+}
+
+// idBoundaries refuses an {id} whose end could be read in two places: next
+// to *, another placeholder or a character an ID may hold, "{patient}-{id}"
+// would read "Jane-Doe-A-12" as the ID "Doe-A-12". before and after are the
+// template's text around {id} within its level.
+func idBoundaries(before, after string) error {
+	edge := func(s string, r rune) error {
+		if s != "" && (r == '}' || r == '{' || r == '*' || isIDRune(r)) {
+			return fmt.Errorf("{id} must be set off by '/' or a character an ID cannot hold (a space, _, parentheses), not %q", r)
+		}
+		return nil
+	}
+	last, _ := utf8.DecodeLastRuneInString(before)
+	first, _ := utf8.DecodeRuneInString(after)
+	if err := edge(before, last); err != nil {
+		return err
+	}
+	return edge(after, first)
 }
 
 // Placement is what a layout reads from a path.

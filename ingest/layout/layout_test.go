@@ -103,6 +103,10 @@ func TestLayoutID(t *testing.T) {
 		{IDLayout, "Jane Doe (123 456)/after/a.jpg", "", "", "", ErrID},
 		{IDLayout, "Jane Doe/after/a.jpg", "", "", "", ErrLayout},
 		{"{id}_{patient}/{phase}/*", "483920_Jane_Doe/before/a.jpg", "Jane_Doe", "483920", "id:483920", nil},
+		{"{id}_{patient}/{phase}/*", "A-12.7_Jane_Doe/before/a.jpg", "Jane_Doe", "A-12.7", "id:a-12.7", nil},
+		{"{patient}_{id}/{phase}/*", "Jane_Doe_A-12/before/a.jpg", "Jane_Doe", "A-12", "id:a-12", nil},
+		{"MRN {id}/{phase}/*", "mrn 77/before/a.jpg", "", "77", "id:77", nil},
+		{"{patient} ({id})/{phase}/*", "Jane Doe (A_12)/before/a.jpg", "", "", "", ErrID},
 		{"{id}/{phase}/*", "483920/2wk/a.jpg", "", "483920", "id:483920", nil},
 		{"{id}/{phase}/*", "483920/soon/a.jpg", "", "", "", ErrPhase},
 	}
@@ -178,7 +182,9 @@ func TestLayoutAliases(t *testing.T) {
 }
 
 func TestLayoutIDRejects(t *testing.T) {
-	for _, s := range []string{"{id}/{id}/{phase}/*", "{patient}/{patient} ({id})/{phase}/*", "{id}/*", "{patient} ({id})/*"} {
+	for _, s := range []string{"{id}/{id}/{phase}/*", "{patient}/{patient} ({id})/{phase}/*", "{id}/*", "{patient} ({id})/*",
+		"{patient}-{id}/{phase}/*", "{id}-{patient}/{phase}/*", "{id}{patient}/{phase}/*", "{patient}/{phase}/{id}*",
+		"MRN{id}/{phase}/*", "{id}.{phase}/*"} {
 		if _, err := ParseLayout(s, nil); err == nil {
 			t.Errorf("ParseLayout(%q) accepted", s)
 		}
