@@ -18,8 +18,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/veil-photo/veil/ingest"
-	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/ingest/inbox"
+	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/vault"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/ingest"
-	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/ingest/inbox"
+	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/vault"
 )
 

@@ -190,3 +190,23 @@ func TestLayoutIDRejects(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkMatch(b *testing.B) {
+	for _, tt := range [][2]string{
+		{DefaultLayout, "Jane Doe/post op 6 mo/IMG_0001.jpg"},
+		{IDLayout, "Jane (Janie) Doe (MRN-7A)/2 weeks post/IMG_0001.jpg"},
+		{"**/{patient}_{phase}_*", "2026/clinic-2/Mary_Ann_3_months_after_0001.jpg"},
+	} {
+		l, err := ParseLayout(tt[0], nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tt[0], func(b *testing.B) {
+			for b.Loop() {
+				if _, err := l.Match(tt[1]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
