@@ -63,8 +63,10 @@ func NormalizeName(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// idRule is what an ID may hold, in the words of error messages and --help.
 const idRule = "an ID is letters or digits, possibly joined by - or ."
 
+// isIDRune reports whether r may appear in an ID (see idRule).
 func isIDRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || r == '-' || r == '.'
 }
@@ -84,6 +86,9 @@ func NormalizeID(s string) (string, error) {
 		if !isIDRune(r) {
 			return "", fmt.Errorf("%w %q: %q is not allowed (%s)", ErrID, s, r, idRule)
 		}
+	}
+	if !strings.ContainsFunc(id, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		return "", fmt.Errorf("%w %q: no letter or digit (%s)", ErrID, s, idRule)
 	}
 	return id, nil
 }

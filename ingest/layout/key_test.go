@@ -94,7 +94,7 @@ func TestNormalizeID(t *testing.T) {
 			t.Errorf("NormalizeID(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "  ", "123 456", "12/3", "1(2)", "1\x00", "A_1"} {
+	for _, in := range []string{"", "  ", "123 456", "12/3", "1(2)", "1\x00", "A_1", "-", ".-."} {
 		if got, err := NormalizeID(in); err == nil {
 			t.Errorf("NormalizeID(%q) = %q, accepted", in, got)
 		}
