@@ -90,6 +90,12 @@ func NewVocabulary(aliases ...Alias) (*Vocabulary, error) {
 			return nil, fmt.Errorf("phase alias %q: the word must be letters or digits, possibly joined by space, - or _", a.Word)
 		}
 		k := strings.Join(toks, " ")
+		// An Alias not made by ParsePhaseAlias must still be what index.csv
+		// may hold: a phase, and a time point only where withInterval puts one.
+		if t := a.Term; !slices.Contains([]string{Before, After, Intraop, Followup}, t.Phase) ||
+			t.Interval != "" && (!isoInterval.MatchString(t.Interval) || t.Phase == Intraop || t.Phase == After) {
+			return nil, fmt.Errorf("phase alias %q: %q is not a phase with an interval veil writes", a.Word, t)
+		}
 		// A word or a time point veil (or an earlier alias) already reads
 		// keeps its meaning: "6mo=followup:P26W" would make 6mo two things.
 		if old, err := v.parse(a.Word); err == nil && old != a.Term {

@@ -114,6 +114,11 @@ func TestParsePhaseAlias(t *testing.T) {
 			t.Errorf("NewVocabulary(%v) accepted a conflicting alias", set)
 		}
 	}
+	for _, a := range []Alias{{"x", Term{"later", ""}}, {"x", Term{After, "P1D"}}, {"x", Term{Followup, "P1.5Y"}}, {"x", Term{Intraop, "P1D"}}} {
+		if _, err := NewVocabulary(a); err == nil {
+			t.Errorf("NewVocabulary(%+v) accepted", a)
+		}
+	}
 	// The same meaning twice is harmless (a flag repeated in a config file).
 	a, _ = ParsePhaseAlias("x=before")
 	if _, err := NewVocabulary(a, a); err != nil {
