@@ -56,6 +56,7 @@ type DirtyLogError struct {
 	Omitted  int // findings beyond manifest.MaxFindings
 }
 
+// Error says how many findings there are; the findings say what they are.
 func (e *DirtyLogError) Error() string {
 	return fmt.Sprintf("custody: the log has %d findings; nothing was logged or decrypted", len(e.Findings)+e.Omitted)
 }
@@ -66,6 +67,7 @@ type UnknownCodesError struct {
 	Codes []code.Code // in request order
 }
 
+// Error names the unknown codes.
 func (e *UnknownCodesError) Error() string {
 	return fmt.Sprintf("custody: no photo or subject in this vault has the code %s; nothing was logged or decrypted", joinCodes(e.Codes))
 }
