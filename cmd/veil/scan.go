@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/photo"
+	"github.com/veil-photo/veil/stripcopy"
 )
 
 // ScanOptions are the flags of veil scan.
@@ -62,19 +64,16 @@ type scanResult struct {
 }
 
 func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stderr io.Writer) error {
-	files := make(chan inputFile, 16)
-	walkErr := make(chan error, 1)
-	go func() { walkErr <- walkInputs(ctx, args, "", files) }()
 	enc := json.NewEncoder(stdout)
 	total, withMeta, refused := 0, 0, 0
-	for in := range files {
+	err := stripcopy.Walk(ctx, args, "", func(in stripcopy.Input) error {
 		total++
 		r := scanOne(in, opts.Values)
 		if r.Error != "" {
 			refused++
 			if !opts.JSON {
 				fmt.Fprintf(stderr, "veil: %s\n", oneLine(r.Path+": "+r.Error))
-				continue
+				return nil
 			}
 		}
 		if len(r.Findings) > 0 {
@@ -85,11 +84,12 @@ func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stder
 				r.Findings = []photo.Finding{}
 			}
 			enc.Encode(r)
-			continue
+			return nil
 		}
 		printScan(stdout, r)
-	}
-	if err := <-walkErr; err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if !opts.JSON {
@@ -102,21 +102,21 @@ func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stder
 	return nil
 }
 
-func scanOne(in inputFile, values bool) scanResult {
-	r := scanResult{Path: in.path}
-	if in.err != nil {
-		r.Error = explain(in.err)
+func scanOne(in stripcopy.Input, values bool) scanResult {
+	r := scanResult{Path: in.Path}
+	if in.Err != nil {
+		r.Error = photo.Explain(in.Err)
 		return r
 	}
-	f, size, err := openPhoto(in.path)
+	f, fi, err := filekind.OpenRegular(in.Path)
 	if err != nil {
-		r.Error = explain(err)
+		r.Error = photo.Explain(filekind.Bare(err))
 		return r
 	}
 	defer f.Close()
-	rep, err := photo.Scan(f, size)
+	rep, err := photo.Scan(f, fi.Size())
 	if err != nil {
-		r.Error = explain(err)
+		r.Error = photo.Explain(err)
 		return r
 	}
 	r.Format, r.Width, r.Height, r.Orientation = rep.Format.String(), rep.Width, rep.Height, rep.Orientation
