@@ -37,7 +37,8 @@ identify a patient, a place, a time or a device:
   trailer    bytes after the end of the image (e.g. motion-photo video)
   other      other metadata that strip also removes
 
-Directories are walked recursively; hidden files are skipped. Values are
+Directories are walked recursively, skipping what ingest skips (hidden
+files, copies in progress, system files such as Thumbs.db). Values are
 not printed unless --values is given, so that scanning a folder does not copy
 patient names into a terminal log. scan never changes a file.`,
 		Example: `  veil scan IMG_0001.jpg

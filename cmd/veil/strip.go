@@ -37,7 +37,8 @@ is copied byte for byte, never re-encoded; the orientation and colour profile
 are kept. Formats: JPEG, PNG, WebP, HEIC (iPhone) and AVIF ('veil version'
 lists them).
 
-Directories are walked recursively (hidden files skipped) and the copies keep
+Directories are walked recursively, skipping what ingest skips (hidden files,
+copies in progress, system files such as Thumbs.db), and the copies keep
 their relative names under OUTDIR. Inputs are never modified or overwritten;
 an existing output is refused unless --force is given. Each copy is written to
 a temporary file, checked by re-parsing, and only then renamed into place.
