@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/inbox"
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -142,7 +143,7 @@ func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *i
 	for _, in := range inboxes {
 		fi, err := os.Stat(in)
 		if err != nil {
-			return nil, 0, nil, fmt.Errorf("inbox %s: %v", in, pathError(err))
+			return nil, 0, nil, fmt.Errorf("inbox %s: %v", in, filekind.Bare(err))
 		}
 		if !fi.IsDir() {
 			return nil, 0, nil, fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)

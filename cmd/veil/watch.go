@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/inbox"
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -214,7 +215,7 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	// Created now, not by the first pass, so that it can be recognised
 	// and left unwatched should it lie inside an inbox.
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-		return fmt.Errorf("release folder %s: %v", opts.Out, pathError(err))
+		return fmt.Errorf("release folder %s: %v", opts.Out, filekind.Bare(err))
 	}
 	fsw, err := fsnotify.NewWatcher()
 	if err != nil {
