@@ -25,7 +25,6 @@ type progress struct {
 	last  time.Time
 	files int
 	bytes int64
-	total int // files expected, 0 when unknown
 	drawn bool
 }
 
