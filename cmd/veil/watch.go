@@ -82,12 +82,17 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return fmt.Errorf("release folder %s: %v", opts.Out, pathError(err))
 	}
+	n, err := ingest.NewNotifier()
+	if err != nil {
+		return fmt.Errorf("watch: cannot watch the inbox: %w", err)
+	}
 	pr := &printer{json: opts.JSON, quiet: opts.Quiet, timed: true, stdout: stdout, stderr: stderr, inboxes: inboxes}
 	wopts := ingest.WatchOptions{
 		Pipeline: ingest.Options{Release: opts.Out, Layout: layout, Workers: opts.Workers, KeepSource: opts.KeepSource,
 			Settle: opts.Settle, MaxSize: maxSize},
-		Rescan:  opts.Rescan,
-		Command: "veil watch",
+		Rescan:   opts.Rescan,
+		Command:  "veil watch",
+		Notifier: n,
 	}
 	total, err := ingest.Watch(ctx, v, inboxes, wopts, func(ev ingest.WatchEvent) { pr.watchEvent(ev, opts) })
 	pr.summary("stopped", false, total, err)
