@@ -23,9 +23,7 @@ const CSP = "default-src 'none'; img-src 'self'; style-src 'self'; script-src 's
 //go:embed assets/gallery.css assets/gallery.js
 var assets embed.FS
 
-var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"csp": func() string { return CSP },
-}).Parse(pageHTML))
+var pageTemplates = template.Must(template.New("").Parse(pageHTML))
 
 // pageHTML holds the two page templates. Links are relative (root is ""
 // for the index and "../" for a subject page) so the site works from
@@ -34,7 +32,7 @@ const pageHTML = `{{define "head"}}<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{{csp}}">
+<meta http-equiv="Content-Security-Policy" content="` + CSP + `">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>

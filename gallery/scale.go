@@ -82,16 +82,16 @@ func boxRGBA(pix []byte, stride, sw, sh, dw, dh int) []byte {
 // whole source pixels its area covers; it runs in two passes (rows, then
 // columns) so that every source sample is read once.
 func boxPlane(src []byte, stride, c, sw, sh int, dst []byte, dw, dh int) {
-	xs := spans(sw, dw)
-	ys := spans(sh, dh)
+	x0s, x1s := spans(sw, dw)
+	y0s, y1s := spans(sh, dh)
 	row := make([]uint32, dw*c) // one reduced row, before division
 	acc := make([]uint32, dw*c) // the sum of reduced rows for one output row
 	for dy := range dh {
 		clear(acc)
-		for sy := ys[dy]; sy < ys[dy+1]; sy++ {
+		for sy := y0s[dy]; sy < y1s[dy]; sy++ {
 			line := src[sy*stride:]
 			for dx := range dw {
-				x0, x1 := xs[dx], xs[dx+1]
+				x0, x1 := x0s[dx], x1s[dx]
 				for k := range c {
 					var sum uint32
 					for sx := x0; sx < x1; sx++ {
@@ -104,10 +104,10 @@ func boxPlane(src []byte, stride, c, sw, sh int, dst []byte, dw, dh int) {
 				acc[i] += v
 			}
 		}
-		rows := uint32(ys[dy+1] - ys[dy])
+		rows := uint32(y1s[dy] - y0s[dy])
 		out := dst[dy*dw*c:]
 		for dx := range dw {
-			n := rows * uint32(xs[dx+1]-xs[dx])
+			n := rows * uint32(x1s[dx]-x0s[dx])
 			for k := range c {
 				out[dx*c+k] = uint8((acc[dx*c+k] + n/2) / n)
 			}
@@ -116,18 +116,16 @@ func boxPlane(src []byte, stride, c, sw, sh int, dst []byte, dw, dh int) {
 }
 
 // spans splits n source pixels into d runs of whole pixels, as even as
-// integers allow: run i is [s[i], s[i+1]).
-func spans(n, d int) []int {
-	s := make([]int, d+1)
-	for i := range s {
-		s[i] = i * n / d
+// integers allow: run i is [lo[i], hi[i]). When d > n (a chroma plane
+// subsampled more than the image is reduced) runs are one pixel each and
+// repeat: nearest-neighbour enlargement.
+func spans(n, d int) (lo, hi []int) {
+	lo, hi = make([]int, d), make([]int, d)
+	for i := range d {
+		lo[i] = min(i*n/d, n-1)
+		hi[i] = max((i+1)*n/d, lo[i]+1)
 	}
-	for i := 1; i <= d; i++ {
-		if s[i] <= s[i-1] { // only when enlarging, which fitSize never asks for
-			s[i] = min(s[i-1]+1, n)
-		}
-	}
-	return s
+	return lo, hi
 }
 
 // rgbaToYCbCr fills out from tightly packed RGBA pixels. JPEG has no alpha:
