@@ -62,13 +62,13 @@ type Event struct {
 
 // Stats sums up a build.
 type Stats struct {
-	Subjects     int // subject pages in the site
-	Photos       int // photos in the site
-	Rendered     int // photos rendered by this build
-	Kept         int // photos whose images were already up to date
-	Placeholders int // photos shown as a placeholder for lack of a decoder
-	Failed       int // photos that could not be rendered
-	Removed      int // photos whose images were removed
+	Subjects     int `json:"subjects"`     // subject pages in the site
+	Photos       int `json:"photos"`       // photos in the site
+	Rendered     int `json:"rendered"`     // photos rendered by this build
+	Kept         int `json:"kept"`         // photos whose images were already up to date
+	Placeholders int `json:"placeholders"` // photos shown as a placeholder for lack of a decoder
+	Failed       int `json:"failed"`       // photos that could not be rendered
+	Removed      int `json:"removed"`      // photos whose images were removed
 }
 
 // ErrSiteInRelease is returned when the site and the release folder
