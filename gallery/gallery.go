@@ -339,7 +339,7 @@ func removeStale(site string, rows []release.Row, man *manifest, progress func(E
 	}
 	entries, _ := os.ReadDir(filepath.Join(site, imgDir))
 	for _, d := range entries {
-		if !named[imgDir+"/"+d.Name()] {
+		if !named[imgDir+"/"+d.Name()] && !strings.HasPrefix(d.Name(), tempPrefix) {
 			os.Remove(filepath.Join(site, imgDir, d.Name()))
 		}
 	}

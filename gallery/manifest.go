@@ -82,15 +82,30 @@ func (m *manifest) save(site string) error {
 // browser or a web server never reads half a page or half an image. No
 // fsync: everything in the site can be made again from the release, and a
 // crash before the manifest is saved only means those photos are rendered
-// again next time.
+// again next time. The temporary name is unique, so two builds of one site
+// at once (a watcher's and a person's) never write into the same file.
 func writeFile(path string, data []byte) error {
-	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), tempPrefix+filepath.Base(path)+"-*")
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
+
+// tempPrefix starts the names of files being written; the clean-up of
+// stale images leaves them to the build that writes them.
+const tempPrefix = ".tmp-"

@@ -206,7 +206,7 @@ func removeStalePages(site string, subjects []*subjectView, man *manifest) error
 		return err
 	}
 	for _, d := range entries {
-		if !keep[pageDir+"/"+d.Name()] {
+		if !keep[pageDir+"/"+d.Name()] && !strings.HasPrefix(d.Name(), tempPrefix) {
 			if err := os.Remove(filepath.Join(site, pageDir, d.Name())); err != nil {
 				return err
 			}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os/exec"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/gallery"
 	"github.com/veil-photo/veil/internal/code"
+	"github.com/veil-photo/veil/release"
 )
 
 // GalleryOptions are the flags of veil gallery.
@@ -163,11 +165,11 @@ func runGallery(ctx context.Context, opts GalleryOptions, stdout, stderr io.Writ
 	return nil
 }
 
-// galleryError adds what to do to the library's errors.
+// galleryError adds what to do when the release folder is not one.
 func galleryError(err error) error {
-	switch {
-	case errors.Is(err, gallery.ErrNotGallery), errors.Is(err, gallery.ErrSiteInRelease):
-		return err
+	var re *release.RowError
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, release.ErrHeader) || errors.As(err, &re) {
+		return fmt.Errorf("%w (is --release a veil release folder?)", err)
 	}
-	return fmt.Errorf("%w (is --release a veil release folder?)", err)
+	return err
 }
