@@ -16,8 +16,8 @@ import (
 // benchPhoto makes a 12 MP (4000×3000) camera-like JPEG: smooth gradients
 // with sensor-like noise, which compresses to a realistic 3-5 MB at
 // quality 90 (flat synthetic images would decode unrealistically fast).
-func benchPhoto(b *testing.B, seed uint64) []byte {
-	b.Helper()
+func benchPhoto(t testing.TB, seed uint64) []byte {
+	t.Helper()
 	const w, h = 4000, 3000
 	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 	rnd := rand.New(rand.NewPCG(seed, 1))
@@ -34,7 +34,7 @@ func benchPhoto(b *testing.B, seed uint64) []byte {
 	}
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
 	return buf.Bytes()
 }
