@@ -101,6 +101,11 @@ func Build(ctx context.Context, opts Options, progress func(Event)) (Stats, erro
 	if err != nil {
 		return st, fmt.Errorf("gallery: %s: %w", site, err)
 	}
+	// Claim a new folder at once: a first build killed half-way leaves a
+	// site the next build recognises as its own.
+	if err := man.save(site); err != nil {
+		return st, fmt.Errorf("gallery: %w", err)
+	}
 	for _, d := range []string{imgDir, pageDir, assetDir} {
 		if err := os.MkdirAll(filepath.Join(site, d), 0o755); err != nil {
 			return st, fmt.Errorf("gallery: %w", err)

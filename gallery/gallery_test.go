@@ -448,3 +448,19 @@ func TestOrient(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptedFirstBuild: a first build stopped half-way (here: before
+// it starts rendering) leaves a site the next build adopts and completes.
+func TestInterruptedFirstBuild(t *testing.T) {
+	fx := newFixture(t, samples[:2])
+	site := filepath.Join(t.TempDir(), "site")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Build(ctx, Options{Release: fx.dir, Site: site}, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled build: %v", err)
+	}
+	st, _ := build(t, Options{Release: fx.dir, Site: site})
+	if st.Rendered != 2 {
+		t.Fatalf("%+v", st)
+	}
+}
