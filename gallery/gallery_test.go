@@ -269,6 +269,9 @@ func TestPagesAreSelfContained(t *testing.T) {
 	fx := newFixture(t, samples)
 	site := filepath.Join(t.TempDir(), "site")
 	build(t, Options{Release: fx.dir, Site: site})
+	// A subject whose only photo has no decoder: placeholders, no image.
+	fxHEIC := newFixture(t, samples[3:4])
+	build(t, Options{Release: fxHEIC.dir, Site: filepath.Join(site, "heic")})
 	inline := regexp.MustCompile(`<script[^>]*>[^<]`)
 	err := filepath.WalkDir(site, func(p string, d os.DirEntry, err error) error {
 		if err != nil || !strings.HasSuffix(p, ".html") {
@@ -282,7 +285,7 @@ func TestPagesAreSelfContained(t *testing.T) {
 		if !strings.Contains(s, `<meta http-equiv="Content-Security-Policy" content="`+CSP+`">`) {
 			t.Errorf("%s: no CSP meta", p)
 		}
-		for _, bad := range []string{"style=", "http:", "https:", "<style"} {
+		for _, bad := range []string{"style=", "http:", "https:", "<style", `src=""`} {
 			if strings.Contains(s, bad) {
 				t.Errorf("%s: holds %q", p, bad)
 			}

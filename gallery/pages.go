@@ -79,7 +79,7 @@ const pageHTML = `{{define "head"}}<!doctype html>
 <p class="keys">Keys: ← → change the right photo, Shift+← → the left one, O switches side by side / overlay, , . move the slider, [ ] previous / next subject.</p>
 </header>
 <main>
-<section id="compare" class="compare side" aria-label="comparison">
+{{if $.PreviewA}}<section id="compare" class="compare side" aria-label="comparison">
 <div class="controls">
 <label>Left <select id="pickA">{{range $i, $p := .Photos}}{{if $p.Preview}}<option value="{{$i}}"{{if eq $p.Row.Photo $.A}} selected{{end}}>{{$p.Label}} · {{$p.Row.Photo}}</option>{{end}}{{end}}</select></label>
 <label>Right <select id="pickB">{{range $i, $p := .Photos}}{{if $p.Preview}}<option value="{{$i}}"{{if eq $p.Row.Photo $.B}} selected{{end}}>{{$p.Label}} · {{$p.Row.Photo}}</option>{{end}}{{end}}</select></label>
@@ -90,7 +90,7 @@ const pageHTML = `{{define "head"}}<!doctype html>
 <figure class="a"><img id="imgA" src="{{$.PreviewA}}" alt="left photo"><figcaption id="capA"></figcaption></figure>
 <figure class="b"><img id="imgB" src="{{$.PreviewB}}" alt="right photo"><figcaption id="capB"></figcaption></figure>
 </div>
-</section>
+</section>{{end}}
 <section class="photos" aria-label="photos">
 <ol>
 {{range $i, $p := .Photos}}<li id="p-{{$p.Row.Photo}}" class="photo" data-index="{{$i}}" data-label="{{$p.Label}}" data-code="{{$p.Row.Photo}}"{{if $p.Preview}} data-preview="../{{$p.Preview}}"{{end}}>

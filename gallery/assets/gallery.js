@@ -49,8 +49,15 @@ function setupSubject() {
   const imgB = document.getElementById("imgB");
   const slider = document.getElementById("slider");
   const mode = document.getElementById("mode");
-  if (!pickA.options.length) {
-    compare.hidden = true;
+  const go = (id) => { const a = document.getElementById(id); if (a) a.click(); };
+  if (!compare) {
+    // No photo of this subject has a preview (HEIC without a decoder):
+    // only the keys between subjects.
+    document.addEventListener("keydown", (ev) => {
+      if (typing(ev)) return;
+      if (ev.key === "[") go("prev");
+      if (ev.key === "]") go("next");
+    });
     return;
   }
   const shown = photos.filter((p) => p.dataset.preview);
@@ -104,7 +111,6 @@ function setupSubject() {
   }
   document.addEventListener("keydown", (ev) => {
     if (typing(ev)) return;
-    const go = (id) => { const a = document.getElementById(id); if (a) a.click(); };
     switch (ev.key) {
       case "ArrowRight": step(ev.shiftKey ? pickA : pickB, 1); break;
       case "ArrowLeft": step(ev.shiftKey ? pickA : pickB, -1); break;
