@@ -123,9 +123,7 @@ func runGallery(ctx context.Context, opts GalleryOptions, stdout, stderr io.Writ
 			return usageError{err: fmt.Errorf("gallery: --phase %q: use before, intraop, after or followup", p), cmd: cmdPath}
 		}
 	}
-	if tool, err := exec.LookPath("heif-convert"); err == nil {
-		gopts.HEIFConvert = tool
-	}
+	gopts.HEIFConvert = heifConvertPath()
 
 	enc := json.NewEncoder(stdout)
 	prog := newProgress(opts.Quiet, opts.JSON)
@@ -163,6 +161,17 @@ func runGallery(ctx context.Context, opts GalleryOptions, stdout, stderr io.Writ
 		return partialError{refused: st.Failed, verb: "not rendered"}
 	}
 	return nil
+}
+
+// heifConvertPath is libheif's heif-convert when it is on PATH, for
+// gallery.Options.HEIFConvert (the library never reads the environment);
+// empty shows HEIC and AVIF photos as placeholders.
+func heifConvertPath() string {
+	p, err := exec.LookPath("heif-convert")
+	if err != nil {
+		return ""
+	}
+	return p
 }
 
 // galleryError adds what to do when the release folder is not one.
