@@ -17,7 +17,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/manifest"
+	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -25,7 +27,7 @@ import (
 // appends a row per committed photo after each batch is committed, in log
 // order, and at the start of every run compares the whole file with what the
 // log says it must be, rewriting it atomically if a crash left it behind.
-const CSVFile = manifest.IndexFile
+const CSVFile = release.IndexFile
 
 // csvHeader is the first line of CSVFile.
 const csvHeader = "photo,subject,phase,format,width,height,sha256\n"
@@ -206,7 +208,7 @@ func cleanRelease(release string, t *table) (removed []string, err error) {
 	return removed, nil
 }
 
-func isCode(s string) bool { return manifest.IsUUID(s) }
+func isCode(s string) bool { return code.Valid(s) }
 
 // cleanBlobs removes blobs no record names: the encrypted original of a
 // photo whose run crashed before its commit point. Its source is still in the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
@@ -47,9 +48,9 @@ func checkCustodianArgs(c *cobra.Command, o CustodianOptions, codes []string) er
 	if len(o.Reason) > 1000 || strings.ContainsAny(o.Reason, "\n\r") {
 		return usage("--reason must be one line of at most 1000 bytes")
 	}
-	for _, code := range codes {
-		if !manifest.IsUUID(code) {
-			return usage("%q is not a photo or subject code (a lower-case UUID)", code)
+	for _, c := range codes {
+		if !code.Valid(c) {
+			return usage("%q is not a photo or subject code (a lower-case UUID)", c)
 		}
 	}
 	return nil
