@@ -1,10 +1,12 @@
 // Package audit is veil verify's engine: it checks a vault against its own
 // signed log and against the keys an auditor pinned. The log's own checks
 // (tree, checkpoints, records, signatures) are package manifest's; this
-// package adds what lies outside the log: every encrypted original present
-// with its logged hash and size and none without a record, and every
-// released photo present with its logged hash and none unlogged, in the
-// layout of package release.
+// package adds what lies outside the log: the vault's keys against the
+// pinned ones (keys.go), every encrypted original present with its logged
+// hash and size and none without a record (blobs.go), every released photo
+// present with its logged hash and none unlogged, in the layout of package
+// release (release.go), and index.csv row by row against the ingest records
+// (index.go).
 //
 // An audit never writes to the vault. Damage is a finding in the report;
 // an error is an audit that could not run.
@@ -14,7 +16,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
@@ -23,7 +24,7 @@ import (
 // The checks of an audit beyond the log's own (manifest.CheckCheckpoint and
 // the others).
 const (
-	CheckKeys    manifest.Check = "checkpoint" // vault.json against the pinned keys; named as before for JSON readers
+	CheckKeys    manifest.Check = "checkpoint" // the vault's keys against the pinned ones; "checkpoint" as before, for JSON readers
 	CheckBlob    manifest.Check = "blob"       // encrypted originals in the vault
 	CheckRelease manifest.Check = "release"    // the release folder
 )
@@ -31,7 +32,8 @@ const (
 // Options says what to audit and with which keys.
 type Options struct {
 	// PinnedKeys is the auditor.pub the auditor keeps outside the vault. Its
-	// keys verify the log, and a vault.json that differs is a finding. Nil
+	// keys verify the log, and a vault.json or a VAULT/auditor.pub that
+	// differs is a finding. Nil
 	// trusts the vault's own keys, which proves nothing against whoever
 	// controls the vault.
 	PinnedKeys *vault.PublicKeys
@@ -53,7 +55,12 @@ func Run(ctx context.Context, v *vault.Vault, opts Options) (*manifest.Report, e
 	var keyFindings []manifest.Finding
 	if opts.PinnedKeys != nil {
 		keys = *opts.PinnedKeys
-		keyFindings = compareKeys(keys, found)
+		keyFindings = compareKeys("vault.json", keys, found)
+		pubFindings, err := vaultAuditorPub(v, keys)
+		if err != nil {
+			return nil, err
+		}
+		keyFindings = append(keyFindings, pubFindings...)
 	}
 	vs, err := keys.Verifiers()
 	if err != nil {
@@ -83,6 +90,9 @@ func Run(ctx context.Context, v *vault.Vault, opts Options) (*manifest.Report, e
 	}
 	if a.releaseRefs != nil {
 		if err := a.release(ctx); err != nil {
+			return nil, err
+		}
+		if err := a.index(); err != nil {
 			return nil, err
 		}
 	}
@@ -117,7 +127,7 @@ func (a *auditor) ingested(i int64, r *manifest.Ingest, damaged bool) []manifest
 	}
 	if a.releaseRefs != nil && r.Released.Path != "" {
 		if k, found := a.releaseRefs.find(r.Released.Path); !found {
-			a.releaseRefs.add(i, r)
+			a.releaseRefs.add(i, r, damaged)
 		} else if !damaged {
 			out = append(out, manifest.Finding{Record: i, Check: CheckRelease, Object: "released file " + r.Released.Path,
 				Problem: fmt.Sprintf("also logged by record %d", a.releaseRefs.refs.at(k).record)})
@@ -131,31 +141,6 @@ func (a *auditor) workers() int {
 		return a.opts.Workers
 	}
 	return runtime.NumCPU()
-}
-
-// compareKeys names each way vault.json differs from the pinned auditor.pub.
-func compareKeys(pinned, found vault.PublicKeys) []manifest.Finding {
-	if pinned.Equal(found) {
-		return nil
-	}
-	var out []manifest.Finding
-	add := func(what string) {
-		out = append(out, manifest.Finding{Record: -1, Check: CheckKeys, Object: "vault.json",
-			Problem: what + " from the pinned auditor.pub (keys replaced?)"})
-	}
-	if pinned.VaultID != found.VaultID {
-		add("vault id differs")
-	}
-	if pinned.LogVerifier != found.LogVerifier {
-		add("log verifier key differs")
-	}
-	if !slices.Equal(pinned.CustodianVerifiers, found.CustodianVerifiers) {
-		add("custodian verifier keys differ")
-	}
-	if !slices.Equal(pinned.Recipients, found.Recipients) {
-		add("recipients differ")
-	}
-	return out
 }
 
 // short abbreviates a hash for a finding.

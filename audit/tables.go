@@ -12,6 +12,7 @@ package audit
 import (
 	"encoding/hex"
 	"hash/maphash"
+	"slices"
 	"strings"
 
 	"github.com/veil-photo/veil/internal/code"
@@ -83,17 +84,24 @@ func (t *blobTable) add(i int64, sha [32]byte, size int64) {
 	t.refs.add(blobRef{sha: sha, record: i, size: size})
 }
 
-// releaseRef is a released file a record names. Its path is the one the
-// release layout gives its codes and format (release.PhotoPath), kept as
-// codes and a format number; an invalid record may log another path, or a
-// hash that is not hex, kept aside in releaseTable.
+// releaseRef is a released file a record names, and its row of index.csv.
+// Its path is the one the release layout gives its codes and format
+// (release.PhotoPath), kept as codes and a format number; an invalid record
+// may log another path, or a hash that is not hex, kept aside in
+// releaseTable.
 type releaseRef struct {
 	sha     [32]byte
 	record  int64
 	subject code.Code
 	photo   code.Code
-	format  uint8 // index in releaseTable.formats
+	width   uint32
+	height  uint32
+	rowNo   uint32 // position among the rows of index.csv
+	format  uint8  // index in releaseTable.formats
+	phase   uint8  // index in manifest.Phases
 	state   releaseState
+	row     bool // a valid ingest record: index.csv must have its row as logged
+	listed  bool // index.csv has its row
 }
 
 type releaseState uint8
@@ -111,18 +119,26 @@ type releaseTable struct {
 	refs  blocks[releaseRef]
 	index map[uint64]int // maphash of path: entry in refs
 	spill map[string]int // path whose maphash is already in index: entry
+	// byPhoto and photoSpill index the entries by photo code, to match the
+	// rows of index.csv.
+	byPhoto    map[uint64]int
+	photoSpill map[code.Code]int
+	rows       int // entries with rows
 	// formats are the format names the records use, by number: a handful.
 	formats  []string
 	formatNo map[string]uint8
-	// oddPath and oddSHA hold, by entry, what an invalid record logged that
-	// releaseRef cannot: a path of another form, a hash that is not hex.
-	oddPath map[int]string
-	oddSHA  map[int]string
+	// oddPath, oddSHA and oddFormat hold, by entry, what an invalid record
+	// logged that releaseRef cannot: a path of another form, a hash that is
+	// not hex, a format beyond the 256 that formats numbers.
+	oddPath   map[int]string
+	oddSHA    map[int]string
+	oddFormat map[int]string
 }
 
 func newReleaseTable() *releaseTable {
 	return &releaseTable{seed: maphash.MakeSeed(), index: make(map[uint64]int), spill: make(map[string]int),
-		formatNo: make(map[string]uint8), oddPath: make(map[int]string), oddSHA: make(map[int]string)}
+		byPhoto: make(map[uint64]int), photoSpill: make(map[code.Code]int), formatNo: make(map[string]uint8),
+		oddPath: make(map[int]string), oddSHA: make(map[int]string), oddFormat: make(map[int]string)}
 }
 
 // find returns the entry of the released file at path, if a record logged it.
@@ -134,9 +150,9 @@ func (t *releaseTable) find(path string) (int, bool) {
 	return k, ok
 }
 
-// add notes the released file that record i logged; find must not know its
-// path yet.
-func (t *releaseTable) add(i int64, r *manifest.Ingest) {
+// add notes the released file that record i logged, and its row unless the
+// record is damaged; find must not know its path yet.
+func (t *releaseTable) add(i int64, r *manifest.Ingest, damaged bool) {
 	k := t.refs.len()
 	path := r.Released.Path
 	h := maphash.String(t.seed, path)
@@ -146,7 +162,11 @@ func (t *releaseTable) add(i int64, r *manifest.Ingest) {
 		t.index[h] = k
 	}
 	u := releaseRef{record: i}
-	if !t.compact(&u, r) {
+	subject, err1 := code.Parse(r.Subject)
+	photo, err2 := code.Parse(r.Photo)
+	u.subject, u.photo = subject, photo
+	u.format = t.formatNumber(k, r.Format)
+	if err1 != nil || err2 != nil || release.PhotoPath(subject, photo, r.Format) != path {
 		t.oddPath[k] = path
 	}
 	if sha, ok := parseSHA256(r.Released.SHA256); ok {
@@ -154,28 +174,64 @@ func (t *releaseTable) add(i int64, r *manifest.Ingest) {
 	} else {
 		t.oddSHA[k] = r.Released.SHA256
 	}
+	// A damaged record is indexed by photo too, so that its row in
+	// index.csv is not also reported: the record is the finding.
+	if t.addPhoto(k, photo) && !damaged {
+		u.row, u.rowNo = true, uint32(t.rows)
+		u.phase = uint8(slices.Index(manifest.Phases, r.Phase))
+		u.width, u.height = uint32(r.Released.Width), uint32(r.Released.Height)
+		t.rows++
+	}
 	t.refs.add(u)
 }
 
-// compact fills in u's codes and format if r's path is the one the release
-// layout gives them.
-func (t *releaseTable) compact(u *releaseRef, r *manifest.Ingest) bool {
-	subject, err1 := code.Parse(r.Subject)
-	photo, err2 := code.Parse(r.Photo)
-	if err1 != nil || err2 != nil || release.PhotoPath(subject, photo, r.Format) != r.Released.Path {
+// addPhoto indexes entry k by its photo code, unless an earlier entry has
+// that code (a reused code, which the log's audit reports).
+func (t *releaseTable) addPhoto(k int, photo code.Code) bool {
+	if _, ok := t.findPhoto(photo); ok {
 		return false
 	}
-	n, ok := t.formatNo[r.Format]
-	if !ok {
-		if len(t.formats) > 255 {
-			return false
-		}
-		n = uint8(len(t.formats))
-		t.formats = append(t.formats, r.Format)
-		t.formatNo[r.Format] = n
+	h := maphash.Bytes(t.seed, photo[:])
+	if _, taken := t.byPhoto[h]; taken {
+		t.photoSpill[photo] = k
+	} else {
+		t.byPhoto[h] = k
 	}
-	u.subject, u.photo, u.format = subject, photo, n
 	return true
+}
+
+// findPhoto returns the entry of the record that issued photo.
+func (t *releaseTable) findPhoto(photo code.Code) (int, bool) {
+	k, ok := t.byPhoto[maphash.Bytes(t.seed, photo[:])]
+	if ok && t.refs.at(k).photo != photo {
+		k, ok = t.photoSpill[photo]
+	}
+	return k, ok
+}
+
+// formatNumber returns the number of format, or keeps it aside for entry k
+// once formats holds 256.
+func (t *releaseTable) formatNumber(k int, format string) uint8 {
+	n, ok := t.formatNo[format]
+	if ok {
+		return n
+	}
+	if len(t.formats) > 255 {
+		t.oddFormat[k] = format
+		return 0
+	}
+	n = uint8(len(t.formats))
+	t.formats = append(t.formats, format)
+	t.formatNo[format] = n
+	return n
+}
+
+// format returns the format of entry k as the record logged it.
+func (t *releaseTable) format(k int) string {
+	if f, ok := t.oddFormat[k]; ok {
+		return f
+	}
+	return t.formats[t.refs.at(k).format]
 }
 
 // path returns the path of entry k as the record logged it.
@@ -184,7 +240,16 @@ func (t *releaseTable) path(k int) string {
 		return p
 	}
 	u := t.refs.at(k)
-	return release.PhotoPath(u.subject, u.photo, t.formats[u.format])
+	return release.PhotoPath(u.subject, u.photo, t.format(k))
+}
+
+// row returns the row of index.csv that entry k calls for: what ingest
+// writes for the record (release.Row.Line), with no interval, which the
+// record does not carry yet.
+func (t *releaseTable) row(k int) release.Row {
+	u := t.refs.at(k)
+	return release.Row{Photo: u.photo, Subject: u.subject, Phase: manifest.Phases[u.phase], Format: t.format(k),
+		Width: int(u.width), Height: int(u.height), SHA256: t.sha(k)}
 }
 
 // sha returns the released hash of entry k as the record logged it.

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -30,13 +29,15 @@ import (
 const CSVFile = release.IndexFile
 
 // csvHeader is the first line of CSVFile.
-const csvHeader = "photo,subject,phase,format,width,height,sha256\n"
+const csvHeader = release.Header
 
-// csvRow is the line of CSVFile for an ingest record. Every field is a code,
-// a vocabulary word, a number or a hash, so none needs quoting.
+// csvRow is the line of CSVFile for an ingest record, as release.Row writes
+// it (the interval column stays empty: the record has no interval yet).
 func csvRow(r *manifest.Ingest) string {
-	return r.Photo + "," + r.Subject + "," + r.Phase + "," + r.Format + "," +
-		strconv.Itoa(r.Released.Width) + "," + strconv.Itoa(r.Released.Height) + "," + r.Released.SHA256 + "\n"
+	p, _ := code.Parse(r.Photo)
+	s, _ := code.Parse(r.Subject)
+	return release.Row{Photo: p, Subject: s, Phase: r.Phase, Format: r.Format,
+		Width: r.Released.Width, Height: r.Released.Height, SHA256: r.Released.SHA256}.Line()
 }
 
 // lightIngest is the part of a record that ingest needs back from the log.

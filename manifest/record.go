@@ -200,6 +200,8 @@ func marshalWire(r Record) ([]byte, error) {
 // Parse decodes one line (without its newline) strictly: the version must be
 // known, the type one of the record kinds, no field unknown or of the wrong
 // type, every field valid, and the line exactly its canonical encoding.
+// It is the one decoder of records: every reader of the log uses it, so
+// none accepts a line the audit rejects.
 func Parse(line []byte) (Record, error) {
 	if len(line) > MaxRecordSize {
 		return nil, schemaErr("", "record is %d bytes, more than %d", len(line), MaxRecordSize)

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -24,6 +25,10 @@ type PublicKeys struct {
 
 // PublicKeys returns the vault's public keys.
 func (v *Vault) PublicKeys() PublicKeys { return v.cfg.publicKeys() }
+
+// AuditorPubPath returns the path of the vault's own copy of auditor.pub,
+// which init writes for the auditor to pin outside the vault.
+func (v *Vault) AuditorPubPath() string { return filepath.Join(v.dir, auditorFile) }
 
 // Verifiers are a vault's public keys parsed for checking: the log's
 // checkpoint signatures and the custodians' access-record signatures.

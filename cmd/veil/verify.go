@@ -36,12 +36,15 @@ Merkle tree of the log and checks the signed checkpoint; checks every record's
 schema and every access record's custodian signature; checks that every
 encrypted original is present with the logged hash and size and that no blob
 lacks a record; and with --release, that every released file has the logged
-hash and that no released file is unknown to the log.
+hash, that no released file is unknown to the log, and that index.csv lists
+every logged photo exactly as logged (subject, phase, format, size, hash),
+once and in log order.
 
---pub FILE is the auditor.pub you pinned when the vault was created: keys are
-then taken from it, and a vault.json whose keys differ is a finding. Without
---pub, verify trusts the keys it finds in the vault, which proves nothing
-against whoever controls the vault.
+--pub FILE is the auditor.pub you pinned when the vault was created, kept
+outside the vault: keys are then taken from it, and a vault.json or a
+VAULT/auditor.pub whose keys differ is a finding. Without --pub, or with the
+vault's own copy, verify trusts keys that whoever controls the vault can
+replace, which proves nothing against them.
 
 --checkpoint FILE keeps the log's signed checkpoint between audits: the first
 run stores it; later runs prove that the log still contains it (a log rolled
@@ -100,6 +103,13 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 			return fmt.Errorf("--pub %s: %w", opts.Pub, err)
 		}
 		keysFrom = "pub"
+		inside, err := audit.InsideVault(v, opts.Pub)
+		if err != nil {
+			return err
+		}
+		if inside {
+			fmt.Fprintf(stderr, "veil: warning: --pub %s is inside the vault: whoever can change the vault can change it too, so it proves nothing; pass the auditor.pub you copied out of the vault at init\n", opts.Pub)
+		}
 	} else {
 		fmt.Fprintf(stderr, "veil: warning: no --pub: trusting the keys in %s/vault.json itself; pin auditor.pub and pass --pub for an independent audit\n", opts.Vault)
 	}
