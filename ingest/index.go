@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/google/uuid"
-	"github.com/veil-photo/veil/manifest"
+	"github.com/veil-photo/veil/internal/code"
 )
 
 // IndexFile is the file under VAULT/index/ that maps keyed hashes to codes.
@@ -260,7 +260,7 @@ func newCode() (uuid.UUID, error) {
 	if err != nil {
 		return uuid.UUID{}, fmt.Errorf("ingest: %w", err)
 	}
-	if !manifest.IsUUID(u.String()) {
+	if !code.Valid(u.String()) {
 		return uuid.UUID{}, fmt.Errorf("ingest: internal error: %s is not a UUIDv4", u)
 	}
 	return u, nil

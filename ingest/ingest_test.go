@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
@@ -106,17 +107,7 @@ func (e *env) run(t *testing.T, opts Options) (Summary, error) {
 // verify audits vault, log and release folder as veil verify --release does.
 func (e *env) verify(t *testing.T) *manifest.Report {
 	t.Helper()
-	lv, err := e.v.LogVerifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ck, err := e.v.CustodianVerifiers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := manifest.Verify(context.Background(), manifest.VerifyOptions{
-		LogDir: e.v.LogDir(), Origin: e.v.Origin(), LogVerifier: lv, CustodianKeys: ck, Blobs: e.v, ReleaseDir: e.release,
-	})
+	rep, err := audit.Run(context.Background(), e.v, audit.Options{Release: e.release})
 	if err != nil {
 		t.Fatal(err)
 	}

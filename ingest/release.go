@@ -11,13 +11,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/manifest"
+	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -25,16 +26,18 @@ import (
 // appends a row per committed photo after each batch is committed, in log
 // order, and at the start of every run compares the whole file with what the
 // log says it must be, rewriting it atomically if a crash left it behind.
-const CSVFile = manifest.IndexFile
+const CSVFile = release.IndexFile
 
 // csvHeader is the first line of CSVFile.
-const csvHeader = "photo,subject,phase,format,width,height,sha256\n"
+const csvHeader = release.Header
 
-// csvRow is the line of CSVFile for an ingest record. Every field is a code,
-// a vocabulary word, a number or a hash, so none needs quoting.
+// csvRow is the line of CSVFile for an ingest record, as release.Row writes
+// it (the interval column stays empty: the record has no interval yet).
 func csvRow(r *manifest.Ingest) string {
-	return r.Photo + "," + r.Subject + "," + r.Phase + "," + r.Format + "," +
-		strconv.Itoa(r.Released.Width) + "," + strconv.Itoa(r.Released.Height) + "," + r.Released.SHA256 + "\n"
+	p, _ := code.Parse(r.Photo)
+	s, _ := code.Parse(r.Subject)
+	return release.Row{Photo: p, Subject: s, Phase: r.Phase, Format: r.Format,
+		Width: r.Released.Width, Height: r.Released.Height, SHA256: r.Released.SHA256}.Line()
 }
 
 // lightIngest is the part of a record that ingest needs back from the log.
@@ -206,7 +209,7 @@ func cleanRelease(release string, t *table) (removed []string, err error) {
 	return removed, nil
 }
 
-func isCode(s string) bool { return manifest.IsUUID(s) }
+func isCode(s string) bool { return code.Valid(s) }
 
 // cleanBlobs removes blobs no record names: the encrypted original of a
 // photo whose run crashed before its commit point. Its source is still in the
