@@ -189,8 +189,9 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	if err != nil {
 		return err
 	}
+	var lock *vault.Lock // none in a dry run, which changes nothing
 	if !opts.DryRun {
-		lock, err := vault.AcquireLock(ctx, opts.Vault, "veil ingest", 0)
+		lock, err = vault.AcquireLock(ctx, opts.Vault, "veil ingest", 0)
 		var le *vault.LockedError
 		if errors.As(err, &le) && opts.Wait > 0 {
 			// veil watch takes the lock for a few seconds per pass, so the
@@ -225,7 +226,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		}
 		popts.Hook = hook
 	}
-	p, err := ingest.New(v, popts)
+	p, err := ingest.New(v, lock, popts)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
@@ -258,7 +257,7 @@ func (e *watchEnv) account(t *testing.T) (left int) {
 	}
 	released := 0
 	filepath.WalkDir(e.release, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && d.Name() != ingest.CSVFile {
+		if err == nil && d.Type().IsRegular() && d.Name() != "index.csv" {
 			released++
 		}
 		return nil
