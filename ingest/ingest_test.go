@@ -18,7 +18,6 @@ import (
 	"testing"
 
 	"github.com/veil-photo/veil/ingest/inbox"
-	"github.com/veil-photo/veil/ingest/lookup"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
@@ -292,7 +291,7 @@ func TestKeepSourceAndDryRun(t *testing.T) {
 
 	// A dry run on a vault with photos: it starts from a copy of the
 	// lookup table and leaves the vault's own alone.
-	tab := filepath.Join(e.v.IndexDir(), lookup.TableFile)
+	tab := filepath.Join(e.v.IndexDir(), "ingest.tab")
 	before, _ := os.ReadFile(tab)
 	put(t, e.inbox, "Jane Doe/after/c.webp", sample(t, "rose-exif.webp"))
 	if sum, err = e.run(t, Options{DryRun: true}); err != nil || sum.Already != 1 || sum.Ingested != 1 || sum.Quarantined != 0 {
@@ -530,7 +529,7 @@ func TestQuarantineRecovered(t *testing.T) {
 		return nil
 	})
 	// Whatever happens to the table, it is not logged twice.
-	os.Remove(filepath.Join(e.v.IndexDir(), lookup.TableFile))
+	os.Remove(filepath.Join(e.v.IndexDir(), "ingest.tab"))
 	if _, err := e.run(t, Options{}); err != nil {
 		t.Fatal(err)
 	}

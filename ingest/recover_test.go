@@ -71,7 +71,7 @@ func TestTableRebuilt(t *testing.T) {
 					bob = ev.Subject
 				}
 			}
-			damage.do(e.v, filepath.Join(e.v.IndexDir(), lookup.TableFile), filepath.Join(e.v.IndexDir(), lookup.JournalFile))
+			damage.do(e.v, filepath.Join(e.v.IndexDir(), "ingest.tab"), filepath.Join(e.v.IndexDir(), "ingest.idx"))
 			put(t, e.inbox, "Ann/before/a.jpg", sample(t, "phone-rotated6.jpg"))      // the same file again
 			put(t, e.inbox, "Ann/before/a-copy.jpg", sample(t, "phone-rotated6.jpg")) // under a new name
 			put(t, e.inbox, "Bob/before/b.webp", sample(t, "rose-exif.webp"))         // a new photo of Bob

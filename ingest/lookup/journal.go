@@ -17,7 +17,7 @@ import (
 	"github.com/veil-photo/veil/internal/code"
 )
 
-// JournalFile is the file under VAULT/index/ that maps keyed hashes to codes.
+// journalFile is the file under VAULT/index/ that maps keyed hashes to codes.
 // It is append-only, one entry a line, and holds no plain identifier:
 //
 //	s <hex HMAC(index key, "subject" 0 patient key)> <subject code>
@@ -35,11 +35,11 @@ import (
 // never gets a second code.
 //
 // Runs do not read the file into memory: its entries, with what the log
-// says is committed, are kept in the table (TableFile), which follows both
+// says is committed, are kept in the table (tableFile), which follows both
 // and is rebuilt from them when it cannot be shown to match them.
-const JournalFile = "ingest.idx"
+const journalFile = "ingest.idx"
 
-// journal is JournalFile, the durable file the table is built from.
+// journal is journalFile, the durable file the table is built from.
 type journal struct {
 	file string
 	size int64 // bytes, all whole lines
@@ -81,11 +81,11 @@ func endsWith(path string, size int64, tl tail) bool {
 	return sha256.Sum256(line) == tl.sum
 }
 
-// replayJournal puts the entries of JournalFile in dir from byte offset
+// replayJournal puts the entries of journalFile in dir from byte offset
 // from on into t. A torn last line (a crash while appending) is dropped,
 // and cut off the file when truncate is set.
 func replayJournal(dir string, t *table, from int64, last tail, truncate bool) (*journal, error) {
-	j := &journal{file: filepath.Join(dir, JournalFile), size: from, tail: last}
+	j := &journal{file: filepath.Join(dir, journalFile), size: from, tail: last}
 	f, err := os.Open(j.file)
 	if errors.Is(err, fs.ErrNotExist) && from == 0 {
 		return j, nil
@@ -117,10 +117,10 @@ func replayJournal(dir string, t *table, from int64, last tail, truncate bool) (
 	}
 }
 
-// errEntry is a line of JournalFile that is not an entry.
+// errEntry is a line of journalFile that is not an entry.
 var errEntry = errors.New("malformed entry (the journal was damaged; move it away and run again to rebuild what the log allows)")
 
-// putEntry puts one entry of JournalFile into t.
+// putEntry puts one entry of journalFile into t.
 func putEntry(t *table, line []byte) error {
 	f := bytes.Split(line, []byte(" "))
 	hexMAC := func(b []byte) (MAC, bool) {

@@ -1,7 +1,7 @@
 // Package lookup is ingest's HMAC-keyed index of everything the vault ever
 // took: which photo holds an original, which code a patient has, which
 // duplicate and quarantine records are committed. Its truth is the journal
-// (JournalFile) and the log; the on-disk table (TableFile) follows both so
+// (ingest.idx) and the log; the on-disk table (ingest.tab) follows both so
 // that a run reads a slot at a time instead of the whole history, and is
 // rebuilt from them whenever it cannot be shown to match them.
 //
@@ -65,7 +65,7 @@ func OpenPrivate(indexDir, logDir string) (*Index, error) {
 	// Start from a copy of the vault's table, which is current if the last
 	// run closed it cleanly; otherwise the copy is rebuilt like any stale
 	// table.
-	copyFile(filepath.Join(indexDir, TableFile), filepath.Join(tmp, TableFile))
+	copyFile(filepath.Join(indexDir, tableFile), filepath.Join(tmp, tableFile))
 	ix, err := open(tmp, indexDir, logDir, false)
 	if err != nil {
 		os.RemoveAll(tmp)
@@ -76,13 +76,13 @@ func OpenPrivate(indexDir, logDir string) (*Index, error) {
 }
 
 func open(tableDir, journalDir, logDir string, writable bool) (*Index, error) {
-	t, valid, err := openTable(filepath.Join(tableDir, TableFile))
+	t, valid, err := openTable(filepath.Join(tableDir, tableFile))
 	if err != nil {
 		return nil, err
 	}
 	ix := &Index{tab: t, logDir: logDir, newSubjects: map[MAC]*newSubject{}}
 	if valid {
-		valid = endsWith(filepath.Join(journalDir, JournalFile), t.hdr.journalSize, t.hdr.journalTail) &&
+		valid = endsWith(filepath.Join(journalDir, journalFile), t.hdr.journalSize, t.hdr.journalTail) &&
 			endsWith(filepath.Join(logDir, manifest.RecordsFile), t.hdr.logSize, t.hdr.logTail)
 	}
 	if !valid {

@@ -13,14 +13,14 @@ import (
 	"github.com/veil-photo/veil/internal/atomicfile"
 )
 
-// TableFile is the lookup table under VAULT/index/: what ingest needs to
+// tableFile is the lookup table under VAULT/index/: what ingest needs to
 // know about every photo the vault ever took (is this original already in?
 // is this photo, blob, duplicate record committed? which code has this
 // patient?), kept on disk and read a slot at a time, so that a run's memory
-// does not grow with the vault. It is derived data: JournalFile and the log
+// does not grow with the vault. It is derived data: journalFile and the log
 // are the truth, and the table is rebuilt from them whenever it cannot be
 // shown to match them — after any run that did not close it cleanly.
-const TableFile = "ingest.tab"
+const tableFile = "ingest.tab"
 
 // The table is an open-addressing hash table of fixed slots after a header:
 //
@@ -60,7 +60,7 @@ var crcTable = crc64.MakeTable(crc64.ECMA)
 // ErrTableDamaged reports a slot or header whose checksum does not match.
 var ErrTableDamaged = errors.New("lookup: table damaged")
 
-// tableHeader is what the table covers: a prefix of JournalFile and of the
+// tableHeader is what the table covers: a prefix of journalFile and of the
 // log, each identified by its length and the SHA-256 and length of its last
 // line.
 type tableHeader struct {
@@ -113,7 +113,7 @@ func openTable(path string) (t *table, valid bool, err error) {
 	return t, false, nil
 }
 
-// reset empties the table: the caller rebuilds it from JournalFile and the log.
+// reset empties the table: the caller rebuilds it from journalFile and the log.
 func (t *table) reset() error {
 	t.hdr = tableHeader{bits: minBits}
 	if err := t.f.Truncate(0); err != nil {

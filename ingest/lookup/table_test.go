@@ -26,7 +26,7 @@ func testValue(i int) slotValue {
 // the same key under another kind is another entry, and a clean close
 // reopens valid with every entry.
 func TestTableGrowsAndFinds(t *testing.T) {
-	path := filepath.Join(t.TempDir(), TableFile)
+	path := filepath.Join(t.TempDir(), tableFile)
 	tab, valid, err := openTable(path)
 	if err != nil || valid {
 		t.Fatalf("new table: valid %v, %v", valid, err)
@@ -88,7 +88,7 @@ func TestTableGrowsAndFinds(t *testing.T) {
 // a damaged slot is an error, never a wrong answer.
 func TestTableDamage(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, TableFile)
+	path := filepath.Join(dir, tableFile)
 	fill := func() {
 		t.Helper()
 		os.Remove(path)
