@@ -225,5 +225,9 @@ func (c *indexCSV) close(count, size int64) {
 	}
 	defer f.Abort()
 	fmt.Fprintf(f, "%s %d %d %x\n", csvStateMagic, count, size, st)
-	f.Commit(false)
+	// Not fsynced: a state lost or garbled by a crash fails to load, or
+	// fails to match index.csv, and costs one rewrite.
+	if pending, err := f.Close(); err == nil {
+		pending.Publish(false)
+	}
 }
