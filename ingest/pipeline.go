@@ -3,14 +3,16 @@
 // manifest, in the commit order of SPEC, or sets them aside in quarantine.
 //
 // The stages, one file each: walk.go finds the inbox files; take.go takes
-// one file up to the commit point (hash, duplicate check, encrypt into the
-// vault, strip into the release folder); commit.go commits them in batches
-// (group commit: blobs, then released files, durable and named, the lookup
-// journal, the log append that is the commit point, the signed checkpoint,
-// and only then the removal of the sources), or undoes a batch that did not
-// reach its commit point; recover.go removes what a crash left behind;
+// one file up to the commit point (open, hash, duplicate check), stage.go
+// encrypts it into the vault and strips it into the release folder, both
+// under temporary names; commit.go commits them in batches (group commit:
+// blobs, then released files, durable and named, the lookup journal, the
+// log append that is the commit point and its signed checkpoint, and only
+// then the removal of the sources), or undoes a batch that did not reach
+// its commit point; recover.go removes what a crash left behind;
 // indexcsv.go keeps the release folder's index.csv; quarantine.go sets
-// files aside. A dry run swaps the committer for one that changes nothing.
+// files aside. committer.go holds the dry run's committer, which changes
+// nothing. The keyed lookup index is package ingest/lookup.
 //
 // The package never prints: it reports Events to a callback and returns a
 // Summary and an error.
