@@ -262,7 +262,7 @@ func (w *watcher) pass(ctx context.Context, first bool) passResult {
 	// another writer (the nightly ingest, a custodian's reveal) may have
 	// appended in between. Creating one is cheap: it reads only what its
 	// lookup table does not cover yet (0.07 s on a vault of 101,000 photos).
-	p, err := New(w.v, w.opts.Pipeline)
+	p, err := New(w.v, lock, w.opts.Pipeline)
 	if err != nil {
 		return passResult{err: err}
 	}

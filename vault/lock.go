@@ -198,3 +198,17 @@ func WaitLock(ctx context.Context, dir, command string, wait time.Duration, wait
 	}
 	return AcquireLock(ctx, dir, command, wait)
 }
+
+// Holds reports whether l is still held and is the lock of v: the proof a
+// writer asks for before it changes the vault.
+func (l *Lock) Holds(v *Vault) bool {
+	if l == nil || l.f == nil || v == nil {
+		return false
+	}
+	held, err := l.f.Stat()
+	if err != nil {
+		return false
+	}
+	named, err := os.Stat(filepath.Join(v.Dir(), lockFile))
+	return err == nil && os.SameFile(held, named)
+}

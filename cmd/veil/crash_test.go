@@ -289,7 +289,7 @@ func (h *crashHarness) check(t *testing.T, name, dir, inboxDir, release, vdir st
 	if quarantined[h.bad] != 1 {
 		t.Errorf("%s: %s has %d quarantine records, want 1", name, h.bad, quarantined[h.bad])
 	}
-	csv, err := os.ReadFile(filepath.Join(release, ingest.CSVFile))
+	csv, err := os.ReadFile(filepath.Join(release, "index.csv"))
 	if err != nil || strings.Count(string(csv), "\n") != ingests+1 {
 		t.Errorf("%s: index.csv has %d lines for %d ingest records (%v)", name, strings.Count(string(csv), "\n"), ingests, err)
 	}

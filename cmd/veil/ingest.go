@@ -160,10 +160,11 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 			pr.problem("", text)
 		}
 	}
+	var lock *vault.Lock // none in a dry run, which changes nothing
 	if !opts.DryRun {
 		// veil watch takes the lock for a few seconds per pass, so the
 		// nightly run waits its turn rather than failing.
-		lock, err := vault.WaitLock(ctx, opts.Vault, "veil ingest", opts.Wait, func(le *vault.LockedError) {
+		lock, err = vault.WaitLock(ctx, opts.Vault, "veil ingest", opts.Wait, func(le *vault.LockedError) {
 			pr.waiting("", fmt.Sprintf("%v; waiting up to %v", le, opts.Wait))
 		})
 		if err != nil {
@@ -189,7 +190,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		}
 		popts.Hook = hook
 	}
-	p, err := ingest.New(v, popts)
+	p, err := ingest.New(v, lock, popts)
 	if err != nil {
 		return err
 	}

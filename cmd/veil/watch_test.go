@@ -23,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/vault"
 )
@@ -260,7 +259,7 @@ func (e *watchEnv) account(t *testing.T) (left int) {
 	}
 	released := 0
 	filepath.WalkDir(e.release, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && d.Name() != ingest.CSVFile {
+		if err == nil && d.Type().IsRegular() && d.Name() != "index.csv" {
 			released++
 		}
 		return nil
