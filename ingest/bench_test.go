@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/veil-photo/veil/internal/testphoto"
+	"github.com/veil-photo/veil/vault"
 )
 
 // benchJPEG returns a w x h photo-like JPEG carrying the phone fixture's
@@ -46,13 +47,18 @@ func benchIngest(b *testing.B, n, w, h int) {
 			total += int64(len(data))
 		}
 		b.StartTimer()
-		p, err := New(e.v, Options{Release: e.release, Workers: runtime.GOMAXPROCS(0)})
+		lock, err := vault.AcquireLock(context.Background(), e.v.Dir(), "bench", 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := New(e.v, lock, Options{Release: e.release, Workers: runtime.GOMAXPROCS(0)})
 		if err != nil {
 			b.Fatal(err)
 		}
 		var last Event
 		sum, err := p.Run(context.Background(), []string{e.inbox}, func(ev Event) { last = ev })
 		p.Close()
+		lock.Release()
 		if err != nil || sum.Ingested != n {
 			b.Fatalf("ingested %d of %d: %v (last event %+v)", sum.Ingested, n, err, last)
 		}

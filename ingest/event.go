@@ -24,16 +24,21 @@ const (
 	// Left: not taken this time (still being written, changed while being
 	// read, or its run stopped); it stays in the inbox for the next run.
 	Left EventKind = "left"
+	// Unremoved: committed (Ingested, Duplicate or Already, reported
+	// before), but the source could not be removed and is still in the
+	// inbox with all its metadata: someone must remove it by hand.
+	Unremoved EventKind = "unremoved"
 )
 
 // Event reports one file. Events of committed files carry codes and never a
 // path: a line that joined a patient's folder name to a subject code would
 // undo the coding in any log it reaches. Quarantined, skipped and left files
-// carry their path (the operator must find them) and no code.
+// carry their path (the operator must find them) and no code, and so do
+// unremoved sources.
 type Event struct {
 	Kind    EventKind
 	DryRun  bool   // what would happen; nothing was changed
-	Path    string // inbox path, for Quarantined, Skipped and Left only
+	Path    string // inbox path, for Quarantined, Skipped, Left and Unremoved only
 	Photo   string // photo code (Ingested), or the photo these bytes duplicate (Duplicate, Already)
 	Subject string // subject code (Ingested)
 	Phase   string // Ingested
@@ -42,7 +47,7 @@ type Event struct {
 	Height  int
 	Bytes   int64  // size of the original
 	Reason  string // Quarantined: category, as in the quarantine record
-	Message string // Quarantined, Left: what exactly, and what to do
+	Message string // Quarantined, Left, Unremoved: what exactly, and what to do
 }
 
 // Summary totals a run.
@@ -53,6 +58,7 @@ type Summary struct {
 	Quarantined int
 	Skipped     int
 	Left        int
+	Unremoved   int   // committed sources still in the inbox
 	Bytes       int64 // bytes of originals ingested
 	Duration    time.Duration
 	// Cleaned lists what a crashed earlier run left behind and this run
@@ -75,6 +81,8 @@ func (s *Summary) add(ev Event) {
 		s.Skipped++
 	case Left:
 		s.Left++
+	case Unremoved:
+		s.Unremoved++
 	}
 }
 

@@ -17,8 +17,10 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/manifest"
+	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -81,6 +83,7 @@ type env struct {
 	inbox   string
 	release string
 	events  []Event
+	held    *vault.Lock
 }
 
 func newEnv(t *testing.T) *env {
@@ -94,7 +97,11 @@ func (e *env) run(t *testing.T, opts Options) (Summary, error) {
 	if opts.Workers == 0 {
 		opts.Workers = 3
 	}
-	p, err := New(e.v, opts)
+	var lock *vault.Lock
+	if !opts.DryRun {
+		lock = e.lock(t)
+	}
+	p, err := New(e.v, lock, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,17 +113,7 @@ func (e *env) run(t *testing.T, opts Options) (Summary, error) {
 // verify audits vault, log and release folder as veil verify --release does.
 func (e *env) verify(t *testing.T) *manifest.Report {
 	t.Helper()
-	lv, err := e.v.LogVerifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ck, err := e.v.CustodianVerifiers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := manifest.Verify(context.Background(), manifest.VerifyOptions{
-		LogDir: e.v.LogDir(), Origin: e.v.Origin(), LogVerifier: lv, CustodianKeys: ck, Blobs: e.v, ReleaseDir: e.release,
-	})
+	rep, err := audit.Run(context.Background(), e.v, audit.Options{Release: e.release})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +121,20 @@ func (e *env) verify(t *testing.T) *manifest.Report {
 		t.Errorf("verify: %s", f)
 	}
 	return rep
+}
+
+// lock takes the lock of the vault until the test ends, or until the next
+// lock: a pipeline changes the vault only under it.
+func (e *env) lock(t testing.TB) *vault.Lock {
+	t.Helper()
+	e.held.Release()
+	l, err := vault.AcquireLock(context.Background(), e.v.Dir(), "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.held = l
+	t.Cleanup(func() { l.Release() })
+	return l
 }
 
 func (e *env) count(kind EventKind) int {
@@ -213,9 +224,10 @@ func TestIngest(t *testing.T) {
 	if rep.Photos != 3 || rep.Duplicates != 1 || rep.Quarantines != 7 {
 		t.Errorf("log: %d photos, %d duplicates, %d quarantines", rep.Photos, rep.Duplicates, rep.Quarantines)
 	}
-	csv, _ := os.ReadFile(filepath.Join(e.release, CSVFile))
-	if lines := strings.Count(string(csv), "\n"); lines != 4 || !strings.HasPrefix(string(csv), csvHeader) {
-		t.Errorf("index.csv:\n%s", csv)
+	csv, _ := os.ReadFile(filepath.Join(e.release, release.IndexFile))
+	rows := 0
+	if err := release.ReadIndex(bytes.NewReader(csv), func(int, release.Row) error { rows++; return nil }); err != nil || rows != 3 {
+		t.Errorf("index.csv (%d rows, %v):\n%s", rows, err, csv)
 	}
 
 	// A later run: the same bytes under another name are a duplicate, the
@@ -270,7 +282,7 @@ func TestKeepSourceAndDryRun(t *testing.T) {
 
 	// A dry run on a vault with photos: it starts from a copy of the
 	// lookup table and leaves the vault's own alone.
-	tab := filepath.Join(e.v.IndexDir(), TableFile)
+	tab := filepath.Join(e.v.IndexDir(), "ingest.tab")
 	before, _ := os.ReadFile(tab)
 	put(t, e.inbox, "Jane Doe/after/c.webp", sample(t, "rose-exif.webp"))
 	if sum, err = e.run(t, Options{DryRun: true}); err != nil || sum.Already != 1 || sum.Ingested != 1 || sum.Quarantined != 0 {
@@ -420,17 +432,16 @@ func TestLargeOriginalStreamed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec lightIngest
-	var sealed string
+	var rec *manifest.Ingest
 	err = manifest.Scan(e.v.LogDir(), func(_ int64, line []byte) error {
-		var s struct{ Sealed string }
-		json.Unmarshal(line, &s)
-		sealed = s.Sealed
-		return json.Unmarshal(line, &rec)
+		r, err := manifest.Parse(line)
+		rec, _ = r.(*manifest.Ingest)
+		return err
 	})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || rec == nil {
+		t.Fatal(rec, err)
 	}
+	sealed := rec.Sealed
 	r, err := e.v.OpenBlob(rec.Blob.SHA256, c)
 	if err != nil {
 		t.Fatal(err)
@@ -509,7 +520,7 @@ func TestQuarantineRecovered(t *testing.T) {
 		return nil
 	})
 	// Whatever happens to the table, it is not logged twice.
-	os.Remove(filepath.Join(e.v.IndexDir(), TableFile))
+	os.Remove(filepath.Join(e.v.IndexDir(), "ingest.tab"))
 	if _, err := e.run(t, Options{}); err != nil {
 		t.Fatal(err)
 	}

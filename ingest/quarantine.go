@@ -12,27 +12,27 @@ import (
 
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/manifest"
 )
 
-// quarantine sets a file aside: INBOX/.quarantine/<same relative path> plus
+// ReasonSuffix ends the name of the reason file written beside a quarantined file.
+const ReasonSuffix = ".reason.txt"
+
+// setAside sets a file aside: INBOX/.quarantine/<same relative path> plus
 // <file>.reason.txt, and a quarantine record whose sealed detail says what
 // exactly went wrong. The reason file is written before the move, and the
 // record logged after it, so a crash leaves at worst a quarantined file
 // without its record, never a file logged as quarantined but still in the
 // inbox (which would be logged again).
-func (p *Pipeline) quarantine(c candidate, d manifest.Detail, reason string, why error) result {
+func (vc *vaultCommitter) setAside(c candidate, d manifest.Detail, reason string, why error) result {
+	p := vc.p
 	d.Message = why.Error()
 	ev := Event{Kind: Quarantined, Path: c.path, Reason: reason, Message: why.Error(), Bytes: c.fi.Size()}
-	if p.opts.DryRun {
-		return result{ev: ev}
+	if err := p.hook(StepQuarantine, c.path); err != nil {
+		return result{ev: Event{Kind: Left, Path: c.path, Message: "cannot be quarantined (" + why.Error() + "): " + err.Error()}}
 	}
-	if p.opts.Hook != nil {
-		if err := p.opts.Hook(StepQuarantine, c.path); err != nil {
-			return result{ev: Event{Kind: Left, Path: c.path, Message: "cannot be quarantined (" + why.Error() + "): " + err.Error()}}
-		}
-	}
-	src := filepath.Join(c.root, filepath.FromSlash(c.rel))
+	src := c.full()
 	dst, err := quarantineTarget(filepath.Join(c.root, inbox.QuarantineDir, filepath.FromSlash(c.rel)))
 	if err == nil {
 		err = writeReason(dst+ReasonSuffix, reason, why, c.rel)
@@ -50,65 +50,13 @@ func (p *Pipeline) quarantine(c candidate, d manifest.Detail, reason string, why
 		}
 	}
 	if err != nil {
-		return result{ev: Event{Kind: Left, Path: c.path, Message: "cannot be quarantined (" + why.Error() + "): " + pathErr(err).Error()}}
+		return result{ev: Event{Kind: Left, Path: c.path, Message: "cannot be quarantined (" + why.Error() + "): " + filekind.Bare(err).Error()}}
 	}
 	sealed, err := manifest.Seal(d, p.recipients)
 	if err != nil {
 		return result{fatal: err, ev: ev}
 	}
-	return result{ev: ev, rec: &manifest.Quarantine{Reason: reason, Time: p.opts.Now(), Sealed: sealed}, quarKey: p.keys.path(dst)}
-}
-
-// recoverQuarantine logs the files in root's quarantine folder that were
-// moved there by a run that stopped before their record was committed (the
-// move comes first, so that a file is never logged as quarantined while
-// still in the inbox). A file counts as logged when the index holds a "q"
-// entry for its path whose record is in the log. Only a pipeline that
-// found the table not closed cleanly looks, since only an interrupted run
-// leaves such files.
-func (p *Pipeline) recoverQuarantine(root string, results chan<- result) error {
-	dir := filepath.Join(root, inbox.QuarantineDir)
-	return inbox.Walk(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && path == dir {
-				return nil
-			}
-			return err
-		}
-		if !d.Type().IsRegular() || strings.HasSuffix(d.Name(), ReasonSuffix) || atomicfile.IsTemp(d.Name()) {
-			return nil
-		}
-		key := p.keys.path(path)
-		p.mu.Lock()
-		logged, err := p.quarantineLogged(key)
-		p.mu.Unlock()
-		if err != nil || logged {
-			return err
-		}
-		reason, why, rel := readReason(path + ReasonSuffix)
-		fi, err := d.Info()
-		if err != nil {
-			return nil // removed meanwhile
-		}
-		// The detail says where the file was found, as a quarantine
-		// record logged in time does.
-		orig := path
-		if rel != "" && filepath.IsLocal(filepath.FromSlash(rel)) {
-			orig = filepath.Join(root, filepath.FromSlash(rel))
-		}
-		detail := manifest.Detail{Path: orig, Name: filepath.Base(orig), Size: fi.Size(), ModTime: fi.ModTime(),
-			Message: "quarantined by a run that stopped before logging it: " + why}
-		sealed, err := manifest.Seal(detail, p.recipients)
-		if err != nil {
-			return err
-		}
-		results <- result{
-			ev:      Event{Kind: Quarantined, Path: path, Reason: reason, Message: "logged now: quarantined by an interrupted run (" + why + ")", Bytes: fi.Size()},
-			rec:     &manifest.Quarantine{Reason: reason, Time: p.opts.Now(), Sealed: sealed},
-			quarKey: key,
-		}
-		return nil
-	})
+	return result{ev: ev, rec: &manifest.Quarantine{Reason: reason, Time: p.opts.Now(), Sealed: sealed}, quarKey: p.keys.Path(dst)}
 }
 
 // reasonLine is the first line of a reason file; its parenthesis is the

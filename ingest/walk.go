@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/veil-photo/veil/ingest/inbox"
+	"github.com/veil-photo/veil/internal/filekind"
 )
 
 // walk sends every candidate file of the inboxes to cands, streaming so that
@@ -30,15 +31,12 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 			avoid = append(avoid, fi)
 		}
 	}
-	if !p.wasClean && !p.opts.DryRun {
-		for _, root := range roots {
-			if err := p.recoverQuarantine(root, results); err != nil {
-				// Not done: the next pipeline must look again. (Read by
-				// closeTable only after this goroutine has ended.)
-				p.broken = true
-				results <- result{fatal: fmt.Errorf("ingest: %s: %w", filepath.Join(root, inbox.QuarantineDir), err)}
-				return
-			}
+	for _, root := range roots {
+		if err := p.commit.recoverQuarantine(root, results); err != nil {
+			// Not done: the next pipeline must look again.
+			p.ix.Break()
+			results <- result{fatal: fmt.Errorf("ingest: %s: %w", filepath.Join(root, inbox.QuarantineDir), err)}
+			return
 		}
 	}
 	var young []candidate
@@ -55,7 +53,7 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 				if path == root {
 					return err
 				}
-				results <- result{ev: Event{Kind: Left, Path: shown, Message: "cannot be read: " + pathErr(err).Error()}}
+				results <- result{ev: Event{Kind: Left, Path: shown, Message: "cannot be read: " + filekind.Bare(err).Error()}}
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,48 +79,20 @@ func seal(t testing.TB, k *keys, d Detail) string {
 	return s
 }
 
-// dirBlobs is a BlobStore laid out like the vault's: blobs/ab/<sha256>.age.
-type dirBlobs string
-
-func (d dirBlobs) BlobPath(hash string) string {
-	return filepath.Join(string(d), hash[:2], hash+".age")
-}
-
-func (d dirBlobs) WalkBlobs(fn func(hash string, size int64) error) error {
-	return filepath.WalkDir(string(d), func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		info, err := e.Info()
-		if err != nil {
-			return err
-		}
-		return fn(strings.TrimSuffix(e.Name(), ".age"), info.Size())
-	})
-}
-
-// fixture is a log over real encrypted blobs and a real release folder,
-// built from the sample photos in testdata/photos.
+// fixture is a log of real records, built from the sample photos in
+// testdata/photos. The files the records name are package audit's to check.
 type fixture struct {
 	*keys
-	root, logDir, release string
-	blobs                 dirBlobs
-	photos                []*Ingest
-	pinned                []byte // the checkpoint an auditor pinned after the last append
+	logDir string
+	photos []*Ingest
+	pinned []byte // the checkpoint an auditor pinned after the last append
 }
 
 var samples = []string{"clinic.png", "phone-rotated6.jpg", "rose-exif.webp"}
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	root := t.TempDir()
-	f := &fixture{
-		keys:    newKeys(t),
-		root:    root,
-		logDir:  filepath.Join(root, "vault", "log"),
-		release: filepath.Join(root, "release"),
-		blobs:   dirBlobs(filepath.Join(root, "vault", "blobs")),
-	}
+	f := &fixture{keys: newKeys(t), logDir: filepath.Join(t.TempDir(), "log")}
 	l, err := Open(f.logDir, f.origin, f.signer)
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +138,8 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-// addPhoto stores orig as an encrypted blob and a "stripped" release file
-// and returns its ingest record.
+// addPhoto returns the ingest record of orig, encrypted as a blob and
+// "stripped" for release.
 func (f *fixture) addPhoto(t testing.TB, subject, path string, orig []byte) *Ingest {
 	t.Helper()
 	var ct bytes.Buffer
@@ -182,13 +153,11 @@ func (f *fixture) addPhoto(t testing.TB, subject, path string, orig []byte) *Ing
 	}
 	blobHash := sha256.Sum256(ct.Bytes())
 	bh := hex.EncodeToString(blobHash[:])
-	writeFile(t, f.blobs.BlobPath(bh), ct.Bytes())
 
 	photo := newUUID(t)
 	ext := strings.TrimPrefix(filepath.Ext(path), ".")
 	released := append([]byte("stripped:"), orig...)
 	rel := subject + "/" + photo + "." + ext
-	writeFile(t, filepath.Join(f.release, filepath.FromSlash(rel)), released)
 	rh := sha256.Sum256(released)
 	oh := sha256.Sum256(orig)
 	rec := &Ingest{
@@ -217,7 +186,7 @@ func (f *fixture) verify(t testing.TB) *Report {
 	t.Helper()
 	rep, err := Verify(t.Context(), VerifyOptions{
 		LogDir: f.logDir, Origin: f.origin, LogVerifier: f.verifier, CustodianKeys: f.custodianKeys(),
-		Pinned: f.pinned, Blobs: f.blobs, ReleaseDir: f.release,
+		Pinned: f.pinned,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/veil-photo/veil/internal/code"
 )
 
 // Version is the record format version this package writes and accepts.
@@ -198,6 +200,8 @@ func marshalWire(r Record) ([]byte, error) {
 // Parse decodes one line (without its newline) strictly: the version must be
 // known, the type one of the record kinds, no field unknown or of the wrong
 // type, every field valid, and the line exactly its canonical encoding.
+// It is the one decoder of records: every reader of the log uses it, so
+// none accepts a line the audit rejects.
 func Parse(line []byte) (Record, error) {
 	if len(line) > MaxRecordSize {
 		return nil, schemaErr("", "record is %d bytes, more than %d", len(line), MaxRecordSize)
@@ -416,30 +420,8 @@ func (r *Access) check() error {
 	return nil
 }
 
-// IsUUID reports whether s is a lower-case, hyphenated UUID version 4 (RFC
-// 9562), the only form of code veil issues.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !isLowerHex(c) {
-				return false
-			}
-		}
-	}
-	return s[14] == '4' && strings.IndexByte("89ab", s[19]) >= 0
-}
-
 func checkUUID(field, s string) error {
-	if !IsUUID(s) {
+	if !code.Valid(s) {
 		return schemaErr(field, "%q is not a lower-case UUIDv4", s)
 	}
 	return nil

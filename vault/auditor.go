@@ -2,9 +2,13 @@ package vault
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // auditorMagic is the first line of auditor.pub and carries its version.
@@ -21,6 +25,39 @@ type PublicKeys struct {
 
 // PublicKeys returns the vault's public keys.
 func (v *Vault) PublicKeys() PublicKeys { return v.cfg.publicKeys() }
+
+// AuditorPubPath returns the path of the vault's own copy of auditor.pub,
+// which init writes for the auditor to pin outside the vault.
+func (v *Vault) AuditorPubPath() string { return filepath.Join(v.dir, auditorFile) }
+
+// Verifiers are a vault's public keys parsed for checking: the log's
+// checkpoint signatures and the custodians' access-record signatures.
+type Verifiers struct {
+	Origin     string              // the log's origin line, "veil/<vault id>"
+	Log        note.Verifier       // verifies checkpoint signatures
+	Custodians []ed25519.PublicKey // keys allowed to sign access records
+}
+
+// Verifiers parses the verifier keys of p with the same rules as vault.json
+// and auditor.pub, so an audit trusts exactly the keys the vault accepts.
+func (p PublicKeys) Verifiers() (Verifiers, error) {
+	lv, err := note.NewVerifier(p.LogVerifier)
+	if err != nil {
+		return Verifiers{}, fmt.Errorf("vault: log verifier key: %w", err)
+	}
+	if want := origin(p.VaultID); lv.Name() != want {
+		return Verifiers{}, fmt.Errorf("vault: log verifier key is named %q, want %q", lv.Name(), want)
+	}
+	vs := Verifiers{Origin: origin(p.VaultID), Log: lv}
+	for _, s := range p.CustodianVerifiers {
+		k, err := parseEd25519Public(s)
+		if err != nil {
+			return Verifiers{}, fmt.Errorf("vault: %w", err)
+		}
+		vs.Custodians = append(vs.Custodians, k)
+	}
+	return vs, nil
+}
 
 // MarshalAuditorPub returns p in the auditor.pub format (see the package doc).
 func (p PublicKeys) MarshalAuditorPub() []byte {

@@ -3,14 +3,13 @@ package vault
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"filippo.io/age"
+	"github.com/veil-photo/veil/internal/code"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -89,7 +88,7 @@ func (c Config) publicKeys() PublicKeys {
 // for this vault, so that a config or auditor.pub never names keys of
 // another vault.
 func (p PublicKeys) validate() error {
-	if !isUUIDv4(p.VaultID) {
+	if !code.Valid(p.VaultID) {
 		return fmt.Errorf("vault id %q is not a UUIDv4", p.VaultID)
 	}
 	if len(p.Recipients) == 0 {
@@ -141,35 +140,4 @@ func parseEd25519Public(s string) (ed25519.PublicKey, error) {
 		return nil, fmt.Errorf("custodian verifier key %q is not a base64 ed25519 public key", s)
 	}
 	return ed25519.PublicKey(b), nil
-}
-
-// newUUIDv4 returns a random (version 4, RFC 9562) UUID. Codes and ids are
-// never derived from anything about a patient or a time.
-func newUUIDv4() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
-}
-
-func isUUIDv4(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdef", c) {
-				return false
-			}
-		}
-	}
-	return s[14] == '4' && strings.ContainsRune("89ab", rune(s[19]))
 }

@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+	"github.com/veil-photo/veil/internal/code"
 )
 
 // custodianMagic is the first plaintext line of a custodian file.
@@ -82,7 +83,7 @@ func parseCustodian(b []byte) (*Custodian, error) {
 	if c.VaultID, err = field(lines[1], "vault"); err != nil {
 		return nil, err
 	}
-	if !isUUIDv4(c.VaultID) {
+	if !code.Valid(c.VaultID) {
 		return nil, errors.New("malformed vault id")
 	}
 	s, err := field(lines[2], "age-identity")

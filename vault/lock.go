@@ -181,3 +181,34 @@ func (l *Lock) Release() error {
 	}
 	return nil
 }
+
+// WaitLock takes the vault lock like AcquireLock, and says when it must
+// wait: if another writer holds the lock, waiting is called once with the
+// *LockedError naming the holder, and WaitLock then retries until wait has
+// passed or ctx is done. wait == 0 means a single attempt, and waiting is
+// not called. The error after giving up is the last *LockedError.
+func WaitLock(ctx context.Context, dir, command string, wait time.Duration, waiting func(*LockedError)) (*Lock, error) {
+	l, err := AcquireLock(ctx, dir, command, 0)
+	var le *LockedError
+	if !errors.As(err, &le) || wait <= 0 {
+		return l, err
+	}
+	if waiting != nil {
+		waiting(le)
+	}
+	return AcquireLock(ctx, dir, command, wait)
+}
+
+// Holds reports whether l is still held and is the lock of v: the proof a
+// writer asks for before it changes the vault.
+func (l *Lock) Holds(v *Vault) bool {
+	if l == nil || l.f == nil || v == nil {
+		return false
+	}
+	held, err := l.f.Stat()
+	if err != nil {
+		return false
+	}
+	named, err := os.Stat(filepath.Join(v.Dir(), lockFile))
+	return err == nil && os.SameFile(held, named)
+}

@@ -16,6 +16,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/internal/code"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -81,10 +82,11 @@ func Init(dir, custodianOut string, opts InitOptions) (v *Vault, err error) {
 		}
 	}()
 
-	id, err := newUUIDv4()
+	vaultCode, err := code.New()
 	if err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
+	id := vaultCode.String()
 	cust, err := newCustodian(id)
 	if err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
@@ -331,11 +333,11 @@ func (v *Vault) LogSigner() (note.Signer, error) {
 
 // LogVerifier returns the verifier of log checkpoints from vault.json.
 func (v *Vault) LogVerifier() (note.Verifier, error) {
-	lv, err := note.NewVerifier(v.cfg.LogVerifier)
+	vs, err := v.PublicKeys().Verifiers()
 	if err != nil {
-		return nil, fmt.Errorf("vault: log verifier: %w", err)
+		return nil, err
 	}
-	return lv, nil
+	return vs.Log, nil
 }
 
 // IndexKey returns the 32-byte key of the HMAC-keyed indexes.
@@ -357,15 +359,11 @@ func (v *Vault) IndexKey() ([]byte, error) {
 
 // CustodianVerifiers returns the public keys that check access-record signatures.
 func (v *Vault) CustodianVerifiers() ([]ed25519.PublicKey, error) {
-	var keys []ed25519.PublicKey
-	for _, s := range v.cfg.CustodianVerifiers {
-		k, err := parseEd25519Public(s)
-		if err != nil {
-			return nil, fmt.Errorf("vault: %w", err)
-		}
-		keys = append(keys, k)
+	vs, err := v.PublicKeys().Verifiers()
+	if err != nil {
+		return nil, err
 	}
-	return keys, nil
+	return vs.Custodians, nil
 }
 
 func (v *Vault) keyPath(name string) string { return filepath.Join(v.dir, keysDir, name) }

@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+	"github.com/veil-photo/veil/internal/code"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -68,7 +69,7 @@ func TestInitLayout(t *testing.T) {
 		t.Errorf("dirs: %s %s %s", v.Dir(), v.LogDir(), v.IndexDir())
 	}
 	cfg := v.Config()
-	if cfg.Version != FormatVersion || !isUUIDv4(cfg.ID) || len(cfg.Recipients) != 1 || len(cfg.CustodianVerifiers) != 1 {
+	if cfg.Version != FormatVersion || !code.Valid(cfg.ID) || len(cfg.Recipients) != 1 || len(cfg.CustodianVerifiers) != 1 {
 		t.Errorf("config: %+v", cfg)
 	}
 	if v.Origin() != "veil/"+cfg.ID {

@@ -22,10 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/internal/atomicfile"
-	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -253,11 +253,7 @@ func (h *crashHarness) check(t *testing.T, name, dir, inboxDir, release, vdir st
 	if err != nil {
 		t.Fatal(err)
 	}
-	lv, _ := v.LogVerifier()
-	ck, _ := v.CustodianVerifiers()
-	rep, err := manifest.Verify(context.Background(), manifest.VerifyOptions{
-		LogDir: v.LogDir(), Origin: v.Origin(), LogVerifier: lv, CustodianKeys: ck, Blobs: v, ReleaseDir: release,
-	})
+	rep, err := audit.Run(context.Background(), v, audit.Options{Release: release})
 	if err != nil {
 		t.Fatalf("%s: verify: %v", name, err)
 	}
@@ -293,7 +289,7 @@ func (h *crashHarness) check(t *testing.T, name, dir, inboxDir, release, vdir st
 	if quarantined[h.bad] != 1 {
 		t.Errorf("%s: %s has %d quarantine records, want 1", name, h.bad, quarantined[h.bad])
 	}
-	csv, err := os.ReadFile(filepath.Join(release, ingest.CSVFile))
+	csv, err := os.ReadFile(filepath.Join(release, "index.csv"))
 	if err != nil || strings.Count(string(csv), "\n") != ingests+1 {
 		t.Errorf("%s: index.csv has %d lines for %d ingest records (%v)", name, strings.Count(string(csv), "\n"), ingests, err)
 	}

@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/manifest"
+	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
 )
 
 // testVault is a real vault with real encrypted originals, a release folder
-// and a log, built through the vault and manifest APIs until ingest exists.
+// with its index.csv and a log, built through the vault and manifest APIs.
 type testVault struct {
 	dir, custodian, pass, release, pub string
 	photos                             []*manifest.Ingest
@@ -87,6 +89,17 @@ func newTestVault(t *testing.T) *testVault {
 		recs = append(recs, rec)
 		tv.photos = append(tv.photos, rec)
 		tv.originals[code] = orig
+	}
+	// index.csv as ingest writes it, one row per photo in log order.
+	index := release.Header
+	for _, r := range tv.photos {
+		p, _ := code.Parse(r.Photo)
+		s, _ := code.Parse(r.Subject)
+		index += release.Row{Photo: p, Subject: s, Phase: r.Phase, Format: r.Format,
+			Width: r.Released.Width, Height: r.Released.Height, SHA256: r.Released.SHA256}.Line()
+	}
+	if err := os.WriteFile(filepath.Join(tv.release, release.IndexFile), []byte(index), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	signer, err := v.LogSigner()
 	if err != nil {

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/veil-photo/veil/ingest"
-	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/ingest/layout"
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -143,7 +140,7 @@ func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *l
 	for _, in := range inboxes {
 		fi, err := os.Stat(in)
 		if err != nil {
-			return nil, 0, nil, fmt.Errorf("inbox %s: %v", in, pathError(err))
+			return nil, 0, nil, fmt.Errorf("inbox %s: %v", in, filekind.Bare(err))
 		}
 		if !fi.IsDir() {
 			return nil, 0, nil, fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)
@@ -152,67 +149,35 @@ func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *l
 	return v, maxSize, lay, nil
 }
 
-// ingestEvent is what --json prints.
-type ingestEvent struct {
-	Event   string `json:"event"`
-	DryRun  bool   `json:"dry_run,omitempty"`
-	Path    string `json:"path,omitempty"`
-	Photo   string `json:"photo,omitempty"`
-	Subject string `json:"subject,omitempty"`
-	Of      string `json:"of,omitempty"`
-	Phase   string `json:"phase,omitempty"`
-	Format  string `json:"format,omitempty"`
-	Width   int    `json:"width,omitempty"`
-	Height  int    `json:"height,omitempty"`
-	Bytes   int64  `json:"bytes,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-	Message string `json:"message,omitempty"`
-}
-
-// ingestSummary is the last --json object.
-type ingestSummary struct {
-	Event       string  `json:"event"`
-	DryRun      bool    `json:"dry_run,omitempty"`
-	Ingested    int     `json:"ingested"`
-	Duplicates  int     `json:"duplicates"`
-	Already     int     `json:"already"`
-	Quarantined int     `json:"quarantined"`
-	Skipped     int     `json:"skipped"`
-	Left        int     `json:"left"`
-	Cleaned     int     `json:"cleaned"`
-	Bytes       int64   `json:"bytes"`
-	Seconds     float64 `json:"seconds"`
-	Error       string  `json:"error,omitempty"`
-}
-
 func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout, stderr io.Writer) error {
 	v, maxSize, lay, err := openPipeline(opts, inboxes)
 	if err != nil {
 		return err
 	}
-	if !opts.DryRun {
-		lock, err := vault.AcquireLock(ctx, opts.Vault, "veil ingest", 0)
-		var le *vault.LockedError
-		if errors.As(err, &le) && opts.Wait > 0 {
-			// veil watch takes the lock for a few seconds per pass, so the
-			// nightly run waits its turn rather than failing.
-			msg := fmt.Sprintf("%v; waiting up to %v", err, opts.Wait)
-			if opts.JSON {
-				json.NewEncoder(stdout).Encode(ingestEvent{Event: "waiting", Message: msg})
-			} else {
-				fmt.Fprintln(stderr, "veil: "+msg)
-			}
-			lock, err = vault.AcquireLock(ctx, opts.Vault, "veil ingest", opts.Wait)
+	pr := &printer{json: opts.JSON, quiet: opts.Quiet, stdout: stdout, stderr: stderr, inboxes: inboxes}
+	// note prints what only a person at the terminal needs to know.
+	note := func(text string) {
+		if !opts.Quiet && !opts.JSON {
+			pr.problem("", text)
 		}
+	}
+	var lock *vault.Lock // none in a dry run, which changes nothing
+	if !opts.DryRun {
+		// veil watch takes the lock for a few seconds per pass, so the
+		// nightly run waits its turn rather than failing.
+		lock, err = vault.WaitLock(ctx, opts.Vault, "veil ingest", opts.Wait, func(le *vault.LockedError) {
+			pr.waiting("", fmt.Sprintf("%v; waiting up to %v", le, opts.Wait))
+		})
 		if err != nil {
+			var le *vault.LockedError
 			if errors.As(err, &le) {
 				return fmt.Errorf("%w; gave up after --wait %v (run again later, or give a longer --wait)", err, opts.Wait)
 			}
 			return err
 		}
 		defer lock.Release()
-		if s := lock.Stale(); s != nil && !opts.Quiet && !opts.JSON {
-			fmt.Fprintf(stderr, "veil: warning: the previous writer %v did not finish; cleaning up after it\n", s)
+		if s := lock.Stale(); s != nil {
+			note(fmt.Sprintf("warning: the previous writer %v did not finish; cleaning up after it", s))
 		}
 	}
 	popts := ingest.Options{
@@ -226,59 +191,22 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		}
 		popts.Hook = hook
 	}
-	p, err := ingest.New(v, popts)
+	p, err := ingest.New(v, lock, popts)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	if n := len(p.Cleaned()); n > 0 && !opts.Quiet && !opts.JSON {
-		fmt.Fprintf(stderr, "veil: removed %d leftovers of an interrupted run (unlogged blobs or released files, temporary files)\n", n)
+	if n := len(p.Cleaned()); n > 0 {
+		note(fmt.Sprintf("removed %d leftovers of an interrupted run (unlogged blobs or released files, temporary files)", n))
 	}
 
-	prog := newIngestProgress(opts.Quiet, opts.JSON, inboxes)
-	enc := json.NewEncoder(stdout)
-	emit := func(ev ingest.Event) {
-		prog.add(ev)
-		if opts.JSON {
-			out := ingestEvent{Event: string(ev.Kind), DryRun: ev.DryRun, Path: ev.Path, Photo: ev.Photo, Subject: ev.Subject,
-				Phase: ev.Phase, Format: ev.Format, Width: ev.Width, Height: ev.Height, Bytes: ev.Bytes, Reason: ev.Reason, Message: ev.Message}
-			if ev.Kind == ingest.Duplicate || ev.Kind == ingest.Already {
-				out.Photo, out.Of = "", ev.Photo
-			}
-			enc.Encode(out)
-			return
-		}
-		switch ev.Kind {
-		case ingest.Quarantined:
-			where := "moved to " + filepath.Join(quarantineRoot(inboxes, ev.Path), inbox.QuarantineDir)
-			if ev.DryRun {
-				where = "would be quarantined"
-			}
-			prog.println(stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", ev.Path, ev.Message, where)))
-		case ingest.Left:
-			prog.println(stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", ev.Path, ev.Message)))
-		case ingest.Ingested:
-			if ev.Message != "" {
-				prog.println(stderr, "veil: warning: "+oneLine(ev.Message))
-			}
-		}
-	}
-	sum, runErr := p.Run(ctx, inboxes, emit)
-	prog.done()
+	pr.prog = newIngestProgress(opts.Quiet, opts.JSON, inboxes)
+	sum, runErr := p.Run(ctx, inboxes, pr.file)
+	pr.prog.done()
 	if err := p.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if opts.JSON {
-		s := ingestSummary{Event: "summary", DryRun: opts.DryRun, Ingested: sum.Ingested, Duplicates: sum.Duplicates,
-			Already: sum.Already, Quarantined: sum.Quarantined, Skipped: sum.Skipped, Left: sum.Left,
-			Cleaned: sum.Cleaned, Bytes: sum.Bytes, Seconds: sum.Duration.Seconds()}
-		if runErr != nil {
-			s.Error = oneLine(runErr.Error())
-		}
-		enc.Encode(s)
-	} else {
-		fmt.Fprintln(stdout, summaryLine(opts.DryRun, sum))
-	}
+	pr.summary("summary", opts.DryRun, sum, runErr)
 	if runErr != nil {
 		return runErr
 	}
@@ -290,31 +218,6 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		return partialError{refused: sum.Quarantined, verb: verb}
 	}
 	return nil
-}
-
-func summaryLine(dry bool, s ingest.Summary) string {
-	var b strings.Builder
-	if dry {
-		b.WriteString("dry run, nothing changed: would have ")
-	}
-	fmt.Fprintf(&b, "ingested %d, duplicates %d, quarantined %d, %s, %.1f s", s.Ingested, s.Duplicates, s.Quarantined, humanBytes(s.Bytes), s.Duration.Seconds())
-	if s.Already > 0 {
-		fmt.Fprintf(&b, "; %d already ingested", s.Already)
-	}
-	if s.Left > 0 {
-		fmt.Fprintf(&b, "; %d left in the inbox for the next run", s.Left)
-	}
-	return b.String()
-}
-
-// quarantineRoot returns the inbox argument that path lies in.
-func quarantineRoot(inboxes []string, path string) string {
-	for _, in := range inboxes {
-		if rel, err := filepath.Rel(in, path); err == nil && !strings.HasPrefix(rel, "..") {
-			return in
-		}
-	}
-	return filepath.Dir(path)
 }
 
 // parseSize reads a byte count: 1000, 200MB, 1.5GB, 64kB (powers of 1000,
@@ -366,62 +269,4 @@ func crashHook(spec string) (func(ingest.Step, string) error, error) {
 		}
 		return nil
 	}, nil
-}
-
-// ingestProgress draws files, bytes, rate and ETA on a terminal. The total
-// comes from a quick count of the inbox, made only when the bar is shown.
-type ingestProgress struct {
-	*progress
-	total atomic.Int64
-}
-
-func newIngestProgress(quiet, jsonOut bool, inboxes []string) *ingestProgress {
-	p := &ingestProgress{progress: newProgress(quiet, jsonOut)}
-	if p.on {
-		go func() {
-			var n int64
-			for _, in := range inboxes {
-				filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
-					if err == nil && d.IsDir() && path != in && strings.HasPrefix(d.Name(), ".") {
-						return filepath.SkipDir
-					}
-					if err == nil && !d.IsDir() {
-						n++
-					}
-					return nil
-				})
-			}
-			p.total.Store(n)
-		}()
-	}
-	return p
-}
-
-func (p *ingestProgress) add(ev ingest.Event) {
-	if !p.on {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.files++
-	if ev.Kind == ingest.Ingested {
-		p.bytes += ev.Bytes
-	}
-	if time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	secs := time.Since(p.start).Seconds()
-	rate := float64(p.files) / secs
-	line := fmt.Sprintf("%d", p.files)
-	if total := p.total.Load(); total > 0 {
-		line += fmt.Sprintf("/%d files", total)
-		if left := total - int64(p.files); left > 0 && rate > 0 {
-			line += fmt.Sprintf("  ETA %s", time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second))
-		}
-	} else {
-		line += " files"
-	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s  %s  %.0f files/s  %s/s", line, humanBytes(p.bytes), rate, humanBytes(int64(float64(p.bytes)/secs)))
-	p.drawn = true
 }

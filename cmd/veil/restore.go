@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/custody"
+	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/manifest"
-	"github.com/veil-photo/veil/vault"
 )
 
 // RestoreOptions are the flags of veil restore.
@@ -39,13 +35,14 @@ reason, signed by the custodian, and only then decrypts.`,
       --reason "litigation hold 2025-03" -o /media/safe/originals 8b0e6c1d-2f3a-4b5c-8d9e-0f1a2b3c4d5e`,
 		Args: argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkCustodianArgs(c, opts.CustodianOptions, args); err != nil {
+			codes, err := checkCustodianArgs(c, opts.CustodianOptions, args)
+			if err != nil {
 				return err
 			}
 			if opts.Out == "" {
 				return usageError{err: errors.New("restore: -o DIR is required"), cmd: c.CommandPath()}
 			}
-			return runRestore(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
+			return runRestore(c.Context(), opts, codes, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
 	addCustodianFlags(c, &opts.CustodianOptions)
@@ -53,74 +50,36 @@ reason, signed by the custodian, and only then decrypts.`,
 	return c
 }
 
-func runRestore(ctx context.Context, opts RestoreOptions, codes []string, stdout, stderr io.Writer) error {
+func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, stdout, stderr io.Writer) error {
 	// Fail on an unusable output folder before anything is logged.
 	if err := os.MkdirAll(opts.Out, 0o700); err != nil {
 		return fmt.Errorf("-o: %w", err)
 	}
-	g, err := logAccess(ctx, opts.CustodianOptions, manifest.ActionRestore, codes, stderr)
+	cv, id, err := openCustody(opts.CustodianOptions)
 	if err != nil {
 		return err
 	}
-	photos := g.photos(codes)
+	r, err := cv.Restore(ctx, id, custody.Request{Codes: codes, Reason: opts.Reason}, opts.Out)
+	if err != nil {
+		return custodyError(err, opts.CustodianOptions, stderr)
+	}
+	printLogged(stderr, manifest.ActionRestore, len(codes), r.Grant)
+	photos := r.Photos()
 	failed := 0
 	for _, p := range photos {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		path, size, err := g.restorePhoto(opts.Out, p)
+		path, size, err := r.WriteOriginal(p)
 		if err != nil {
-			fmt.Fprintf(stderr, "veil: photo %s: %s\n", p.rec.Photo, oneLine(err.Error()))
+			fmt.Fprintf(stderr, "veil: photo %s: %s\n", p.Ingest.Photo, oneLine(err.Error()))
 			failed++
 			continue
 		}
-		fmt.Fprintf(stdout, "restored %s to %s (%d bytes, sha256 matches the record)\n", p.rec.Photo, path, size)
+		fmt.Fprintf(stdout, "restored %s to %s (%d bytes, sha256 matches the record)\n", p.Ingest.Photo, path, size)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%w: %d of %s could not be restored (see above)", errSomeFailed, failed, plural(len(photos), "original"))
 	}
 	return nil
-}
-
-// restorePhoto decrypts one original into dir and returns its path. The
-// file is committed only if its SHA-256 is the one sealed at ingest.
-func (g *accessGrant) restorePhoto(dir string, p *loggedPhoto) (string, int64, error) {
-	d, err := manifest.Unseal(p.rec.Sealed, g.custodian.Identity)
-	if err != nil {
-		return "", 0, err
-	}
-	target := filepath.Join(dir, p.rec.Photo+"-"+safeName(d.Name, p.rec))
-	f, err := atomicfile.Create(target, 0o600)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Abort()
-	ref := vault.BlobRef{Hash: p.rec.Blob.SHA256, Size: p.rec.Blob.Size, PlainSHA256: d.SHA256, PlainSize: d.Size}
-	rc, err := g.vault.OpenBlobRef(ref, g.custodian)
-	if err != nil {
-		return "", 0, err
-	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), rc)
-	if err != nil {
-		return "", 0, err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
-		return "", 0, fmt.Errorf("decrypted original has sha256 %s, but its record says %s; not written", got, d.SHA256)
-	}
-	if err := f.Commit(true); err != nil {
-		return "", 0, err
-	}
-	return target, n, nil
-}
-
-// safeName keeps the original base name for the custodian's benefit, but
-// never lets it choose a directory.
-func safeName(name string, r *manifest.Ingest) string {
-	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
-	if name == "." || name == ".." || name == "/" || name == "" || strings.HasPrefix(name, ".") {
-		return "original." + r.Format
-	}
-	return name
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/custody"
+	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/manifest"
 )
 
@@ -27,32 +29,40 @@ reveal. The reason is public to them: do not put patient names in it.`,
       --reason "patient request, ticket 2025-114" 3f1c2a9e-4b7d-4c1e-9a2f-5d6e7f8a9b0c`,
 		Args: argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkCustodianArgs(c, opts, args); err != nil {
+			codes, err := checkCustodianArgs(c, opts, args)
+			if err != nil {
 				return err
 			}
-			return runReveal(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
+			return runReveal(c.Context(), opts, codes, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
 	addCustodianFlags(c, &opts)
 	return c
 }
 
-func runReveal(ctx context.Context, opts CustodianOptions, codes []string, stdout, stderr io.Writer) error {
-	g, err := logAccess(ctx, opts, manifest.ActionReveal, codes, stderr)
+func runReveal(ctx context.Context, opts CustodianOptions, codes []code.Code, stdout, stderr io.Writer) error {
+	cv, id, err := openCustody(opts)
 	if err != nil {
 		return err
 	}
+	r, err := cv.Reveal(ctx, id, custody.Request{Codes: codes, Reason: opts.Reason})
+	if err != nil {
+		return custodyError(err, opts, stderr)
+	}
+	printLogged(stderr, manifest.ActionReveal, len(codes), r.Grant)
 	failed := 0
-	for _, code := range codes {
-		photos := g.byCode[code]
-		if photos[0].rec.Photo != code {
-			fmt.Fprintf(stdout, "subject %s: %s\n", code, plural(len(photos), "photo"))
+	for _, m := range r.Matches {
+		if m.Subject() {
+			fmt.Fprintf(stdout, "subject %s: %s\n", m.Code, plural(len(m.Photos), "photo"))
 		}
-		for _, p := range photos {
-			if err := g.revealPhoto(stdout, p); err != nil {
-				fmt.Fprintf(stderr, "veil: photo %s: %v\n", p.rec.Photo, oneLine(err.Error()))
+		for _, p := range m.Photos {
+			d, err := r.Unseal(p)
+			if err != nil {
+				fmt.Fprintf(stderr, "veil: photo %s: %v\n", p.Ingest.Photo, oneLine(err.Error()))
 				failed++
+				continue
 			}
+			printRevealed(stdout, p, d)
 		}
 	}
 	if failed > 0 {
@@ -61,27 +71,18 @@ func runReveal(ctx context.Context, opts CustodianOptions, codes []string, stdou
 	return nil
 }
 
-func (g *accessGrant) revealPhoto(w io.Writer, p *loggedPhoto) error {
-	d, err := manifest.Unseal(p.rec.Sealed, g.custodian.Identity)
-	if err != nil {
-		return err
-	}
-	r := p.rec
-	fmt.Fprintf(w, "photo %s (record %d)\n", r.Photo, p.index)
+func printRevealed(w io.Writer, p *custody.Photo, d *custody.Revealed) {
+	r := p.Ingest
+	fmt.Fprintf(w, "photo %s (record %d)\n", r.Photo, p.Record)
 	fmt.Fprintf(w, "  subject   %s\n", r.Subject)
 	fmt.Fprintf(w, "  phase     %s\n", r.Phase)
-	fmt.Fprintf(w, "  patient   %s\n", d.PatientKey)
-	fmt.Fprintf(w, "  original  %s\n", d.Path)
-	fmt.Fprintf(w, "  name      %s\n", d.Name)
-	fmt.Fprintf(w, "  sha256    %s\n", d.SHA256)
-	fmt.Fprintf(w, "  size      %d bytes, modified %s\n", d.Size, d.ModTime.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "  patient   %s\n", d.Detail.PatientKey)
+	fmt.Fprintf(w, "  original  %s\n", d.Detail.Path)
+	fmt.Fprintf(w, "  name      %s\n", d.Detail.Name)
+	fmt.Fprintf(w, "  sha256    %s\n", d.Detail.SHA256)
+	fmt.Fprintf(w, "  size      %d bytes, modified %s\n", d.Detail.Size, d.Detail.ModTime.UTC().Format(time.RFC3339))
 	fmt.Fprintf(w, "  released  %s (%s, %dx%d)\n", r.Released.Path, r.Format, r.Released.Width, r.Released.Height)
-	for _, dup := range p.dups {
-		dd, err := manifest.Unseal(dup.rec.Sealed, g.custodian.Identity)
-		if err != nil {
-			return fmt.Errorf("duplicate record %d: %w", dup.index, err)
-		}
-		fmt.Fprintf(w, "  duplicate %s (record %d)\n", dd.Path, dup.index)
+	for _, dup := range d.Duplicates {
+		fmt.Fprintf(w, "  duplicate %s (record %d)\n", dup.Detail.Path, dup.Record)
 	}
-	return nil
 }

@@ -45,6 +45,7 @@ not de-identified data in the Safe Harbor sense.`,
 		newVerifyCommand(),
 		newRevealCommand(),
 		newRestoreCommand(),
+		newGalleryCommand(),
 	)
 	return root
 }

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/photo"
+	"github.com/veil-photo/veil/stripcopy"
 )
 
 // ScanOptions are the flags of veil scan.
@@ -35,7 +37,8 @@ identify a patient, a place, a time or a device:
   trailer    bytes after the end of the image (e.g. motion-photo video)
   other      other metadata that strip also removes
 
-Directories are walked recursively; hidden files are skipped. Values are
+Directories are walked recursively, skipping what ingest skips (hidden
+files, copies in progress, system files such as Thumbs.db). Values are
 not printed unless --values is given, so that scanning a folder does not copy
 patient names into a terminal log. scan never changes a file.`,
 		Example: `  veil scan IMG_0001.jpg
@@ -62,19 +65,16 @@ type scanResult struct {
 }
 
 func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stderr io.Writer) error {
-	files := make(chan inputFile, 16)
-	walkErr := make(chan error, 1)
-	go func() { walkErr <- walkInputs(ctx, args, "", files) }()
 	enc := json.NewEncoder(stdout)
 	total, withMeta, refused := 0, 0, 0
-	for in := range files {
+	err := stripcopy.Walk(ctx, args, "", func(in stripcopy.Input) error {
 		total++
 		r := scanOne(in, opts.Values)
 		if r.Error != "" {
 			refused++
 			if !opts.JSON {
 				fmt.Fprintf(stderr, "veil: %s\n", oneLine(r.Path+": "+r.Error))
-				continue
+				return nil
 			}
 		}
 		if len(r.Findings) > 0 {
@@ -85,11 +85,12 @@ func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stder
 				r.Findings = []photo.Finding{}
 			}
 			enc.Encode(r)
-			continue
+			return nil
 		}
 		printScan(stdout, r)
-	}
-	if err := <-walkErr; err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if !opts.JSON {
@@ -102,21 +103,21 @@ func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stder
 	return nil
 }
 
-func scanOne(in inputFile, values bool) scanResult {
-	r := scanResult{Path: in.path}
-	if in.err != nil {
-		r.Error = explain(in.err)
+func scanOne(in stripcopy.Input, values bool) scanResult {
+	r := scanResult{Path: in.Path}
+	if in.Err != nil {
+		r.Error = photo.Explain(in.Err)
 		return r
 	}
-	f, size, err := openPhoto(in.path)
+	f, fi, err := filekind.OpenRegular(in.Path)
 	if err != nil {
-		r.Error = explain(err)
+		r.Error = photo.Explain(filekind.Bare(err))
 		return r
 	}
 	defer f.Close()
-	rep, err := photo.Scan(f, size)
+	rep, err := photo.Scan(f, fi.Size())
 	if err != nil {
-		r.Error = explain(err)
+		r.Error = photo.Explain(err)
 		return r
 	}
 	r.Format, r.Width, r.Height, r.Orientation = rep.Format.String(), rep.Width, rep.Height, rep.Orientation

@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/photo"
+	"github.com/veil-photo/veil/stripcopy"
 )
 
 // StripOptions are the flags of veil strip.
@@ -40,7 +37,8 @@ is copied byte for byte, never re-encoded; the orientation and colour profile
 are kept. Formats: JPEG, PNG, WebP, HEIC (iPhone) and AVIF ('veil version'
 lists them).
 
-Directories are walked recursively (hidden files skipped) and the copies keep
+Directories are walked recursively, skipping what ingest skips (hidden files,
+copies in progress, system files such as Thumbs.db), and the copies keep
 their relative names under OUTDIR. Inputs are never modified or overwritten;
 an existing output is refused unless --force is given. Each copy is written to
 a temporary file, checked by re-parsing, and only then renamed into place.
@@ -93,41 +91,39 @@ type stripEvent struct {
 	Stripped    int      `json:"stripped,omitempty"`
 	Refused     int      `json:"refused,omitempty"`
 	Seconds     float64  `json:"seconds,omitempty"`
+}
 
-	pending *atomicfile.Pending // the copy, written but not yet published
-	fatal   error               // the output folder cannot take more files: stop the run
+func newStripEvent(ev stripcopy.Event) stripEvent {
+	if ev.Err != nil {
+		return stripEvent{Event: "refused", Path: ev.Path, Reason: stripReason(ev)}
+	}
+	r := ev.Result
+	return stripEvent{
+		Event: "stripped", Path: ev.Path, Out: ev.Out, Format: r.Format.String(),
+		Width: r.Width, Height: r.Height, Orientation: r.Orientation, Dropped: r.Dropped,
+		BytesIn: r.BytesIn, BytesOut: r.BytesOut,
+	}
+}
+
+// stripReason says why an input was refused, with the flag that helps.
+func stripReason(ev stripcopy.Event) string {
+	switch {
+	case errors.Is(ev.Err, stripcopy.ErrSameFile):
+		return ev.Err.Error() + " (choose another -o folder)"
+	case errors.Is(ev.Err, fs.ErrExist):
+		return fmt.Sprintf("%s already exists (use --force to replace it)", ev.Out)
+	}
+	return photo.Explain(ev.Err)
 }
 
 func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
-		return fmt.Errorf("%s: cannot create output folder: %v", opts.OutDir, pathError(err))
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
-	files := make(chan inputFile, 64)
-	results := make(chan stripEvent, 64)
-	walkErr := make(chan error, 1)
-	go func() { walkErr <- walkInputs(ctx, args, opts.OutDir, files) }()
-
-	var wg sync.WaitGroup
-	for range opts.Workers {
-		wg.Go(func() {
-			for in := range files {
-				if ctx.Err() != nil {
-					continue // stopping: drain the walk without doing work
-				}
-				results <- stripOne(in, opts)
-			}
-		})
-	}
-	go func() { wg.Wait(); close(results) }()
-
 	prog := newProgress(opts.Quiet, opts.JSON)
 	enc := json.NewEncoder(stdout)
 	sum := stripEvent{Event: "summary"}
-	report := func(ev stripEvent) {
+	copyOpts := stripcopy.Options{OutDir: opts.OutDir, Workers: opts.Workers, Replace: opts.Force, NoSync: opts.NoSync}
+	err := stripcopy.Run(ctx, copyOpts, args, func(e stripcopy.Event) {
+		ev := newStripEvent(e)
 		switch ev.Event {
 		case "stripped":
 			sum.Stripped++
@@ -146,72 +142,19 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 		case !opts.Quiet && !prog.on:
 			prog.println(stdout, fmt.Sprintf("%s -> %s", ev.Path, ev.Out))
 		}
-	}
-	// Group commit: copies wait in batch until one file-system sync has made
-	// their data durable; only then do they get their final names.
-	var batch []stripEvent
-	var fatal error
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		var syncErr error
-		if !opts.NoSync {
-			syncErr = atomicfile.SyncFS(opts.OutDir)
-		}
-		for _, ev := range batch {
-			if syncErr != nil {
-				ev.pending.Discard()
-				report(stripEvent{Event: "refused", Path: ev.Path, Reason: fmt.Sprintf("cannot flush %s to disk: %v", ev.Out, syncErr)})
-				continue
-			}
-			if err := ev.pending.Publish(!opts.Force); err != nil {
-				reason := fmt.Sprintf("cannot write %s: %v", ev.Out, pathError(err))
-				if errors.Is(err, fs.ErrExist) {
-					reason = fmt.Sprintf("%s already exists (use --force to replace it)", ev.Out)
-				}
-				report(stripEvent{Event: "refused", Path: ev.Path, Reason: reason})
-				continue
-			}
-			report(ev)
-		}
-		batch = batch[:0]
-	}
-	for {
-		ev, ok := <-results
-		if !ok {
-			break
-		}
-		switch {
-		case ev.fatal != nil:
-			if fatal == nil {
-				fatal = ev.fatal
-				cancel()
-			}
-		case ev.pending != nil:
-			batch = append(batch, ev)
-		default:
-			report(ev)
-		}
-		// Flush when the batch is full or nothing else is ready right now.
-		if len(batch) >= 64 || len(results) == 0 {
-			flush()
-		}
-	}
-	flush()
-	if !opts.NoSync && sum.Stripped > 0 {
-		// The renames themselves must survive a crash too.
-		if err := atomicfile.SyncFS(opts.OutDir); err != nil {
-			fatal = fmt.Errorf("%s: cannot flush to disk: %v", opts.OutDir, err)
-		}
-	}
-	if ctx.Err() != nil && fatal == nil {
-		fatal = fmt.Errorf("interrupted; the copies already written are complete")
+	})
+	var de *stripcopy.DirError
+	switch {
+	case errors.As(err, &de) && de.Op == "mkdir":
+		return fmt.Errorf("%s: cannot create output folder: %v", de.Dir, de.Err)
+	case errors.As(err, &de) && de.Op == "sync":
+		err = fmt.Errorf("%s: cannot flush to disk: %v", de.Dir, de.Err)
+	case errors.As(err, &de):
+		err = fmt.Errorf("%s: %v; stopped (the copies already written are complete; make room and run again with the same -o)", de.Dir, filekind.Bare(de.Err))
+	case err != nil && ctx.Err() != nil:
+		err = errors.New("interrupted; the copies already written are complete")
 	}
 	prog.done()
-	if err := <-walkErr; err != nil && !errors.Is(err, context.Canceled) && fatal == nil {
-		fatal = err
-	}
 	sum.Seconds = time.Since(start).Seconds()
 	if opts.JSON {
 		enc.Encode(sum)
@@ -219,67 +162,11 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 		fmt.Fprintf(stdout, "stripped %s (%s -> %s), refused %d, %.1f s\n",
 			plural(sum.Stripped, "file"), humanBytes(sum.BytesIn), humanBytes(sum.BytesOut), sum.Refused, sum.Seconds)
 	}
-	if fatal != nil {
-		return fatal
+	if err != nil {
+		return err
 	}
 	if sum.Refused > 0 {
 		return partialError{refused: sum.Refused, verb: "refused"}
 	}
 	return nil
-}
-
-// stripOne strips one file into OUTDIR under its relative name.
-func stripOne(in inputFile, opts StripOptions) stripEvent {
-	refuse := func(err error) stripEvent {
-		ev := stripEvent{Event: "refused", Path: in.path, Reason: explain(err)}
-		if outputFull(err) {
-			ev.fatal = fmt.Errorf("%s: %v; stopped (the copies already written are complete; make room and run again with the same -o)", opts.OutDir, pathError(err))
-		}
-		return ev
-	}
-	if in.err != nil {
-		return refuse(in.err)
-	}
-	src, size, err := openPhoto(in.path)
-	if err != nil {
-		return refuse(err)
-	}
-	defer src.Close()
-	target := filepath.Join(opts.OutDir, in.rel)
-	if fi, err := os.Stat(target); err == nil {
-		if sfi, err := src.Stat(); err == nil && os.SameFile(fi, sfi) {
-			return refuse(errors.New("output would overwrite the input (choose another -o folder)"))
-		}
-		if !opts.Force {
-			return refuse(fmt.Errorf("%s already exists (use --force to replace it)", target))
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return refuse(pathError(err))
-	}
-	out, err := atomicfile.Create(target, 0o644)
-	if err != nil {
-		return refuse(fmt.Errorf("cannot write to %s: %v", filepath.Dir(target), pathError(err)))
-	}
-	defer out.Abort()
-	res, err := photo.Strip(out, src, size)
-	if err != nil {
-		return refuse(err)
-	}
-	pending, err := out.Close()
-	if err != nil {
-		return refuse(fmt.Errorf("cannot write %s: %v", target, pathError(err)))
-	}
-	return stripEvent{
-		pending: pending,
-		Event:   "stripped", Path: in.path, Out: target, Format: res.Format.String(),
-		Width: res.Width, Height: res.Height, Orientation: res.Orientation, Dropped: res.Dropped,
-		BytesIn: res.BytesIn, BytesOut: res.BytesOut,
-	}
-}
-
-// outputFull reports whether a write failed because the output file system
-// cannot take more data; every further file would fail the same way.
-func outputFull(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS)
 }

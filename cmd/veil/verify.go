@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,10 +11,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
-	"golang.org/x/mod/sumdb/note"
 )
 
 // VerifyOptions are the flags of veil verify.
@@ -38,12 +36,15 @@ Merkle tree of the log and checks the signed checkpoint; checks every record's
 schema and every access record's custodian signature; checks that every
 encrypted original is present with the logged hash and size and that no blob
 lacks a record; and with --release, that every released file has the logged
-hash and that no released file is unknown to the log.
+hash, that no released file is unknown to the log, and that index.csv lists
+every logged photo exactly as logged (subject, phase, format, size, hash),
+once and in log order.
 
---pub FILE is the auditor.pub you pinned when the vault was created: keys are
-then taken from it, and a vault.json whose keys differ is a finding. Without
---pub, verify trusts the keys it finds in the vault, which proves nothing
-against whoever controls the vault.
+--pub FILE is the auditor.pub you pinned when the vault was created, kept
+outside the vault: keys are then taken from it, and a vault.json or a
+VAULT/auditor.pub whose keys differ is a finding. Without --pub, or with the
+vault's own copy, verify trusts keys that whoever controls the vault can
+replace, which proves nothing against them.
 
 --checkpoint FILE keeps the log's signed checkpoint between audits: the first
 run stores it; later runs prove that the log still contains it (a log rolled
@@ -69,46 +70,6 @@ Each finding is one line; exit status 3 means at least one finding.`,
 	return c
 }
 
-// trustedKeys are the keys an audit verifies with.
-type trustedKeys struct {
-	origin     string
-	log        note.Verifier
-	custodians []ed25519.PublicKey
-}
-
-func parseTrustedKeys(p vault.PublicKeys) (*trustedKeys, error) {
-	lv, err := note.NewVerifier(p.LogVerifier)
-	if err != nil {
-		return nil, fmt.Errorf("log verifier key: %w", err)
-	}
-	k := &trustedKeys{origin: "veil/" + p.VaultID, log: lv}
-	for _, s := range p.CustodianVerifiers {
-		b, err := base64.StdEncoding.Strict().DecodeString(s)
-		if err != nil || len(b) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("custodian verifier key %q is not a base64 ed25519 public key", s)
-		}
-		k.custodians = append(k.custodians, ed25519.PublicKey(b))
-	}
-	return k, nil
-}
-
-// auditBlobs adapts the vault to manifest.BlobStore, keeping stray files in
-// the blob store as findings rather than letting them abort the audit.
-type auditBlobs struct {
-	*vault.Vault
-	stray []string
-}
-
-func (b *auditBlobs) WalkBlobs(fn func(hash string, size int64) error) error {
-	err := b.Vault.WalkBlobs(fn)
-	var se *vault.StrayFilesError
-	if errors.As(err, &se) {
-		b.stray = se.Paths
-		return nil
-	}
-	return err
-}
-
 type verifySummary struct {
 	Records     int64   `json:"records"`
 	Photos      int64   `json:"photos"`
@@ -131,28 +92,26 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	var findings []manifest.Finding
+	var pinnedKeys *vault.PublicKeys
 	keysFrom := "vault"
-	pub := v.PublicKeys()
 	if opts.Pub != "" {
 		b, err := os.ReadFile(opts.Pub)
 		if err != nil {
 			return fmt.Errorf("--pub: %w", err)
 		}
-		pinned, err := vault.ParseAuditorPub(b)
-		if err != nil {
+		if pinnedKeys, err = vault.ParseAuditorPub(b); err != nil {
 			return fmt.Errorf("--pub %s: %w", opts.Pub, err)
 		}
-		if !pinned.Equal(pub) {
-			findings = append(findings, keyFindings(*pinned, pub)...)
+		keysFrom = "pub"
+		inside, err := audit.InsideVault(v, opts.Pub)
+		if err != nil {
+			return err
 		}
-		pub, keysFrom = *pinned, "pub"
+		if inside {
+			fmt.Fprintf(stderr, "veil: warning: --pub %s is inside the vault: whoever can change the vault can change it too, so it proves nothing; pass the auditor.pub you copied out of the vault at init\n", opts.Pub)
+		}
 	} else {
 		fmt.Fprintf(stderr, "veil: warning: no --pub: trusting the keys in %s/vault.json itself; pin auditor.pub and pass --pub for an independent audit\n", opts.Vault)
-	}
-	keys, err := parseTrustedKeys(pub)
-	if err != nil {
-		return err
 	}
 
 	var pinnedCP []byte
@@ -165,34 +124,21 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 		}
 	}
 
-	blobs := &auditBlobs{Vault: v}
-	rep, err := manifest.Verify(ctx, manifest.VerifyOptions{
-		LogDir:        v.LogDir(),
-		Origin:        keys.origin,
-		LogVerifier:   keys.log,
-		CustodianKeys: keys.custodians,
-		Pinned:        pinnedCP,
-		Blobs:         blobs,
-		ReleaseDir:    opts.Release,
-	})
+	rep, err := audit.Run(ctx, v, audit.Options{PinnedKeys: pinnedKeys, PinnedCheckpoint: pinnedCP, Release: opts.Release})
 	if err != nil {
 		return err
-	}
-	findings = append(findings, rep.Findings...)
-	for _, p := range blobs.stray {
-		findings = append(findings, manifest.Finding{Record: -1, Check: manifest.CheckBlob, Object: p, Problem: "unexpected file in the blob store"})
 	}
 
 	sum := verifySummary{
 		Records: rep.Records, Photos: rep.Photos, Subjects: rep.Subjects, Duplicates: rep.Duplicates,
 		Quarantined: rep.Quarantines, Access: rep.Accesses, Bytes: rep.Bytes,
-		Seconds: time.Since(start).Seconds(), Findings: len(findings) + rep.Omitted, Trusted: keysFrom,
+		Seconds: time.Since(start).Seconds(), Findings: len(rep.Findings) + rep.Omitted, Trusted: keysFrom,
 	}
 	if rep.Checkpoint != nil {
 		sum.Checkpoint = rep.Checkpoint.N
 	}
 	enc := json.NewEncoder(stdout)
-	for _, f := range findings {
+	for _, f := range rep.Findings {
 		if opts.JSON {
 			enc.Encode(struct {
 				Finding manifest.Finding `json:"finding"`
@@ -251,28 +197,6 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 		return errVerifyFailed
 	}
 	return nil
-}
-
-// keyFindings names each way vault.json differs from the pinned auditor.pub.
-func keyFindings(pinned, found vault.PublicKeys) []manifest.Finding {
-	var out []manifest.Finding
-	add := func(what string) {
-		out = append(out, manifest.Finding{Record: -1, Check: manifest.CheckCheckpoint, Object: "vault.json",
-			Problem: what + " from the pinned auditor.pub (keys replaced?)"})
-	}
-	if pinned.VaultID != found.VaultID {
-		add("vault id differs")
-	}
-	if pinned.LogVerifier != found.LogVerifier {
-		add("log verifier key differs")
-	}
-	if fmt.Sprint(pinned.CustodianVerifiers) != fmt.Sprint(found.CustodianVerifiers) {
-		add("custodian verifier keys differ")
-	}
-	if fmt.Sprint(pinned.Recipients) != fmt.Sprint(found.Recipients) {
-		add("recipients differ")
-	}
-	return out
 }
 
 // advancePin stores the verified checkpoint in the auditor's file if there

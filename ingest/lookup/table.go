@@ -1,4 +1,4 @@
-package ingest
+package lookup
 
 import (
 	"bytes"
@@ -13,14 +13,14 @@ import (
 	"github.com/veil-photo/veil/internal/atomicfile"
 )
 
-// TableFile is the lookup table under VAULT/index/: what ingest needs to
+// tableFile is the lookup table under VAULT/index/: what ingest needs to
 // know about every photo the vault ever took (is this original already in?
 // is this photo, blob, duplicate record committed? which code has this
 // patient?), kept on disk and read a slot at a time, so that a run's memory
-// does not grow with the vault. It is derived data: IndexFile and the log
+// does not grow with the vault. It is derived data: journalFile and the log
 // are the truth, and the table is rebuilt from them whenever it cannot be
 // shown to match them — after any run that did not close it cleanly.
-const TableFile = "ingest.tab"
+const tableFile = "ingest.tab"
 
 // The table is an open-addressing hash table of fixed slots after a header:
 //
@@ -30,14 +30,13 @@ const TableFile = "ingest.tab"
 // Keys are keyed hashes or random codes, so their leading bytes are already
 // uniform; a slot is found by linear probing from a multiplicative hash.
 const (
-	tableMagic  = "veil-ingest-tab1"
-	headerSize  = 4096
-	slotSize    = 64
-	probeSlots  = 8  // slots read with one pread
-	minBits     = 10 // 1024 slots
-	maxFillNum  = 3  // grow past 3/5 full
-	maxFillDen  = 5
-	csvStateMax = 256
+	tableMagic = "veil-ingest-tab1"
+	headerSize = 4096
+	slotSize   = 64
+	probeSlots = 8  // slots read with one pread
+	minBits    = 10 // 1024 slots
+	maxFillNum = 3  // grow past 3/5 full
+	maxFillDen = 5
 )
 
 // kind says what a slot holds.
@@ -59,11 +58,11 @@ type slotValue [32]byte
 var crcTable = crc64.MakeTable(crc64.ECMA)
 
 // ErrTableDamaged reports a slot or header whose checksum does not match.
-var ErrTableDamaged = errors.New("ingest: lookup table damaged")
+var ErrTableDamaged = errors.New("lookup: table damaged")
 
-// tableHeader is what the table covers: a prefix of IndexFile and of the
+// tableHeader is what the table covers: a prefix of journalFile and of the
 // log, each identified by its length and the SHA-256 and length of its last
-// line, plus the state of the SHA-256 of index.csv for the records covered.
+// line.
 type tableHeader struct {
 	bits        uint8
 	clean       bool // closed after a run that left nothing behind
@@ -73,7 +72,6 @@ type tableHeader struct {
 	logCount    int64
 	logSize     int64
 	logTail     tail
-	csvState    []byte // sha256 digest state (encoding.BinaryMarshaler)
 }
 
 // tail identifies the last line of a covered prefix.
@@ -95,7 +93,7 @@ type table struct {
 func openTable(path string) (t *table, valid bool, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, false, fmt.Errorf("ingest: lookup table: %w", err)
+		return nil, false, fmt.Errorf("lookup: table: %w", err)
 	}
 	t = &table{path: path, f: f}
 	var raw [headerSize]byte
@@ -115,14 +113,14 @@ func openTable(path string) (t *table, valid bool, err error) {
 	return t, false, nil
 }
 
-// reset empties the table: the caller rebuilds it from IndexFile and the log.
+// reset empties the table: the caller rebuilds it from journalFile and the log.
 func (t *table) reset() error {
 	t.hdr = tableHeader{bits: minBits}
 	if err := t.f.Truncate(0); err != nil {
-		return fmt.Errorf("ingest: lookup table: %w", err)
+		return fmt.Errorf("lookup: table: %w", err)
 	}
 	if err := t.f.Truncate(headerSize + slotSize<<minBits); err != nil {
-		return fmt.Errorf("ingest: lookup table: %w", err)
+		return fmt.Errorf("lookup: table: %w", err)
 	}
 	return t.writeHeader()
 }
@@ -137,7 +135,7 @@ func (t *table) markDirty() error {
 		return err
 	}
 	if err := t.f.Sync(); err != nil {
-		return fmt.Errorf("ingest: lookup table: %w", err)
+		return fmt.Errorf("lookup: table: %w", err)
 	}
 	return nil
 }
@@ -156,14 +154,14 @@ func (t *table) closeClean() error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("ingest: lookup table: %w", err)
+		return fmt.Errorf("lookup: table: %w", err)
 	}
 	return nil
 }
 
 func (t *table) writeHeader() error {
 	if _, err := t.f.WriteAt(encodeHeader(&t.hdr), 0); err != nil {
-		return fmt.Errorf("ingest: lookup table: %w", err)
+		return fmt.Errorf("lookup: table: %w", err)
 	}
 	return nil
 }
@@ -184,8 +182,6 @@ func encodeHeader(h *tableHeader) []byte {
 	le.PutUint64(b[88:], uint64(h.logSize))
 	copy(b[96:128], h.logTail.sum[:])
 	le.PutUint32(b[128:], h.logTail.n)
-	le.PutUint16(b[132:], uint16(len(h.csvState)))
-	copy(b[134:134+csvStateMax], h.csvState)
 	le.PutUint64(b[headerSize-8:], crc64.Checksum(b[:headerSize-8], crcTable))
 	return b
 }
@@ -201,11 +197,9 @@ func decodeHeader(b []byte) (tableHeader, bool) {
 	h.journalTail.n = le.Uint32(b[72:])
 	copy(h.logTail.sum[:], b[96:128])
 	h.logTail.n = le.Uint32(b[128:])
-	n := int(le.Uint16(b[132:]))
-	if h.bits < minBits || h.bits > 40 || n > csvStateMax || h.used < 0 || h.journalSize < 0 || h.logCount < 0 || h.logSize < 0 {
+	if h.bits < minBits || h.bits > 40 || h.used < 0 || h.journalSize < 0 || h.logCount < 0 || h.logSize < 0 {
 		return tableHeader{}, false
 	}
-	h.csvState = append([]byte(nil), b[134:134+n]...)
 	return h, true
 }
 
@@ -223,7 +217,7 @@ func (t *table) find(k kind, key slotKey) (slot uint64, found bool, err error) {
 		n := min(probeSlots, mask+1-i) // do not read past the end; wrap instead
 		b := t.buf[:n*slotSize]
 		if _, err := t.f.ReadAt(b, headerSize+int64(i)*slotSize); err != nil {
-			return 0, false, fmt.Errorf("ingest: lookup table: %w", err)
+			return 0, false, fmt.Errorf("lookup: table: %w", err)
 		}
 		for j := range n {
 			s := b[j*slotSize : (j+1)*slotSize]
@@ -240,7 +234,7 @@ func (t *table) find(k kind, key slotKey) (slot uint64, found bool, err error) {
 		probed += n
 		i = (i + n) & mask
 	}
-	return 0, false, fmt.Errorf("ingest: lookup table: full")
+	return 0, false, fmt.Errorf("lookup: table: full")
 }
 
 // get returns the value stored for (k, key).
@@ -252,7 +246,7 @@ func (t *table) get(k kind, key slotKey) (slotValue, bool, error) {
 	var v slotValue
 	off := headerSize + int64(slot)*slotSize + 17
 	if _, err := t.f.ReadAt(v[:], off); err != nil {
-		return slotValue{}, false, fmt.Errorf("ingest: lookup table: %w", err)
+		return slotValue{}, false, fmt.Errorf("lookup: table: %w", err)
 	}
 	return v, true, nil
 }
@@ -278,7 +272,7 @@ func (t *table) put(k kind, key slotKey, value slotValue) error {
 		}
 	}
 	if err := t.writeSlot(t.f, slot, k, key, value); err != nil {
-		return fmt.Errorf("ingest: lookup table: %w", err)
+		return fmt.Errorf("lookup: table: %w", err)
 	}
 	if !found {
 		t.hdr.used++
@@ -298,11 +292,11 @@ func (t *table) writeSlot(f *os.File, slot uint64, k kind, key slotKey, value sl
 
 // grow doubles the table into a new file, streaming the old slots, and
 // renames it into place. The table is dirty while in use, so a crash here
-// leaves a temporary file (removed by New) and a table to rebuild.
+// leaves a temporary file (removed by the next writer) and a table to rebuild.
 func (t *table) grow() error {
 	nf, err := os.CreateTemp(filepath.Dir(t.path), atomicfile.TempPrefix+"tab-*")
 	if err != nil {
-		return fmt.Errorf("ingest: lookup table: %w", err)
+		return fmt.Errorf("lookup: table: %w", err)
 	}
 	defer func() {
 		if nf != nil {
@@ -314,7 +308,7 @@ func (t *table) grow() error {
 	nt.hdr.bits++
 	nt.hdr.used = 0
 	if err := nf.Truncate(headerSize + slotSize<<nt.hdr.bits); err != nil {
-		return fmt.Errorf("ingest: lookup table: %w", err)
+		return fmt.Errorf("lookup: table: %w", err)
 	}
 	r := io.NewSectionReader(t.f, headerSize, slotSize<<t.hdr.bits)
 	chunk := make([]byte, 1024*slotSize)
@@ -334,7 +328,7 @@ func (t *table) grow() error {
 			}
 			if !found {
 				if err := nt.writeSlot(nf, slot, k, key, value); err != nil {
-					return fmt.Errorf("ingest: lookup table: %w", err)
+					return fmt.Errorf("lookup: table: %w", err)
 				}
 				nt.hdr.used++
 			}
@@ -343,14 +337,14 @@ func (t *table) grow() error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("ingest: lookup table: %w", err)
+			return fmt.Errorf("lookup: table: %w", err)
 		}
 	}
 	if err := nt.writeHeader(); err != nil {
 		return err
 	}
 	if err := os.Rename(nf.Name(), t.path); err != nil {
-		return fmt.Errorf("ingest: lookup table: %w", err)
+		return fmt.Errorf("lookup: table: %w", err)
 	}
 	t.f.Close()
 	t.f, t.hdr = nf, nt.hdr

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/veil-photo/veil/ingest"
+	"github.com/veil-photo/veil/ingest/inbox"
+)
+
+// ingestEvent is what --json prints for an event.
+type ingestEvent struct {
+	Event   string `json:"event"`
+	DryRun  bool   `json:"dry_run,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Photo   string `json:"photo,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Of      string `json:"of,omitempty"`
+	Phase   string `json:"phase,omitempty"`
+	Format  string `json:"format,omitempty"`
+	Width   int    `json:"width,omitempty"`
+	Height  int    `json:"height,omitempty"`
+	Bytes   int64  `json:"bytes,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// ingestSummary is what --json prints for a summary.
+type ingestSummary struct {
+	Event       string  `json:"event"`
+	DryRun      bool    `json:"dry_run,omitempty"`
+	Ingested    int     `json:"ingested"`
+	Duplicates  int     `json:"duplicates"`
+	Already     int     `json:"already"`
+	Quarantined int     `json:"quarantined"`
+	Skipped     int     `json:"skipped"`
+	Left        int     `json:"left"`
+	Cleaned     int     `json:"cleaned"`
+	Bytes       int64   `json:"bytes"`
+	Seconds     float64 `json:"seconds"`
+	Error       string  `json:"error,omitempty"`
+}
+
+// printer prints the events and summaries of veil ingest and veil watch,
+// as lines of text ("veil: ..." for problems) or one JSON object per line.
+// watch's lines and objects carry their time; ingest's do not.
+type printer struct {
+	mu             sync.Mutex
+	json, quiet    bool
+	timed          bool // watch: lines start with the local time, objects with "time"
+	stdout, stderr io.Writer
+	inboxes        []string
+	prog           *ingestProgress // ingest's progress line, or nil
+}
+
+// line prints text on w, clearing ingest's progress line first.
+func (p *printer) line(w io.Writer, text string) {
+	if p.timed {
+		text = time.Now().Format("2006-01-02 15:04:05") + " " + text
+	}
+	if p.prog != nil {
+		p.prog.println(w, text)
+		return
+	}
+	fmt.Fprintln(w, text)
+}
+
+// object prints v as one JSON line; watch's start with the time (and, for a
+// "waiting" event, the lock's holder).
+func (p *printer) object(v any, holder string) {
+	b, _ := json.Marshal(v)
+	if p.timed {
+		head := fmt.Sprintf(`{"time":%q`, time.Now().UTC().Format(time.RFC3339Nano))
+		if holder != "" {
+			h, _ := json.Marshal(holder)
+			head += `,"holder":` + string(h)
+		}
+		b = append([]byte(head+","), b[1:]...)
+	}
+	p.stdout.Write(append(b, '\n'))
+}
+
+// info prints a line about the command itself, not a problem.
+func (p *printer) info(event, text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		p.object(ingestEvent{Event: event, Message: text}, "")
+	} else if !p.quiet {
+		p.line(p.stdout, "veil: "+oneLine(text))
+	}
+}
+
+// problem prints a line that someone should act on.
+func (p *printer) problem(event, text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		p.object(ingestEvent{Event: event, Message: text}, "")
+	} else {
+		p.line(p.stderr, "veil: "+oneLine(text))
+	}
+}
+
+// waiting says who holds the vault lock that a run waits for.
+func (p *printer) waiting(holder, text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		p.object(ingestEvent{Event: "waiting", Message: text}, holder)
+	} else {
+		p.line(p.stderr, "veil: "+oneLine(text))
+	}
+}
+
+// file prints one event of a run. Text shows only what needs a look:
+// quarantined and left files, and warnings about ingested ones.
+func (p *printer) file(ev ingest.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.prog != nil {
+		p.prog.add(ev)
+	}
+	if p.json {
+		if p.timed && ev.Kind == ingest.Skipped {
+			return // every pass of watch meets the same .DS_Store again
+		}
+		out := ingestEvent{Event: string(ev.Kind), DryRun: ev.DryRun, Path: ev.Path, Photo: ev.Photo, Subject: ev.Subject,
+			Phase: ev.Phase, Format: ev.Format, Width: ev.Width, Height: ev.Height, Bytes: ev.Bytes, Reason: ev.Reason, Message: ev.Message}
+		if ev.Kind == ingest.Duplicate || ev.Kind == ingest.Already {
+			out.Photo, out.Of = "", ev.Photo
+		}
+		p.object(out, "")
+		return
+	}
+	switch ev.Kind {
+	case ingest.Quarantined:
+		where := "moved to " + filepath.Join(quarantineRoot(p.inboxes, ev.Path), inbox.QuarantineDir)
+		if ev.DryRun {
+			where = "would be quarantined"
+		}
+		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", ev.Path, ev.Message, where)))
+	case ingest.Left:
+		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", ev.Path, ev.Message)))
+	case ingest.Ingested:
+		if ev.Message != "" {
+			p.line(p.stderr, "veil: warning: "+oneLine(ev.Message))
+		}
+	}
+}
+
+// summary prints what a run did: event "summary" for a run or a pass of
+// watch, "stopped" for all of watch since it started.
+func (p *printer) summary(event string, dry bool, s ingest.Summary, runErr error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		out := ingestSummary{Event: event, DryRun: dry, Ingested: s.Ingested, Duplicates: s.Duplicates,
+			Already: s.Already, Quarantined: s.Quarantined, Skipped: s.Skipped, Left: s.Left,
+			Cleaned: s.Cleaned, Bytes: s.Bytes, Seconds: s.Duration.Seconds()}
+		if runErr != nil {
+			out.Error = oneLine(runErr.Error())
+		}
+		p.object(out, "")
+		return
+	}
+	line := summaryLine(dry, s)
+	if event == "stopped" {
+		line = "stopped; since start: " + line
+	}
+	p.line(p.stdout, line)
+}
+
+// watchEvent prints an event of veil watch.
+func (p *printer) watchEvent(ev ingest.WatchEvent, opts WatchOptions) {
+	switch ev.Kind {
+	case ingest.WatchWatching:
+		p.info("watching", fmt.Sprintf("watching %s (settle %v, rescan %v)", strings.Join(p.inboxes, ", "), opts.Settle, opts.Rescan))
+	case ingest.WatchUnwatched:
+		p.problem("warning", fmt.Sprintf("warning: cannot watch %s: %v; photos there are taken at the next --rescan (raise fs.inotify.max_user_watches if there are many folders)", ev.Path, ev.Err))
+	case ingest.WatchLost:
+		p.problem("warning", fmt.Sprintf("warning: file system events lost (%v); scanning the whole inbox", ev.Err))
+	case ingest.WatchWaiting:
+		p.waiting(ev.Holder.Command, fmt.Sprintf("waiting for the vault lock: %v; photos stay in the inbox until it is released", ev.Err))
+	case ingest.WatchResumed:
+		p.info("resumed", "the vault lock is free again; resuming")
+	case ingest.WatchStale:
+		p.problem("warning", fmt.Sprintf("warning: the previous writer %v did not finish; cleaning up after it", ev.Holder))
+	case ingest.WatchCleaned:
+		p.problem("warning", fmt.Sprintf("removed %d leftovers of an interrupted run (unlogged blobs or released files, temporary files)", ev.Cleaned))
+	case ingest.WatchFile:
+		p.file(ev.File)
+	case ingest.WatchPassDone:
+		s := ev.Summary
+		// Already is left out: with --keep-source, every pass meets them again.
+		did := s.Ingested+s.Duplicates+s.Quarantined+s.Left > 0 || (ev.Err != nil && !errors.Is(ev.Err, context.Canceled))
+		if did && (p.json || !p.quiet) {
+			p.summary("summary", false, s, nil)
+		}
+	case ingest.WatchReady:
+		p.info("ready", "the inbox is caught up; watching for new photos")
+	}
+}
+
+// summaryLine is the text summary of a run.
+func summaryLine(dry bool, s ingest.Summary) string {
+	var b strings.Builder
+	if dry {
+		b.WriteString("dry run, nothing changed: would have ")
+	}
+	fmt.Fprintf(&b, "ingested %d, duplicates %d, quarantined %d, %s, %.1f s", s.Ingested, s.Duplicates, s.Quarantined, humanBytes(s.Bytes), s.Duration.Seconds())
+	if s.Already > 0 {
+		fmt.Fprintf(&b, "; %d already ingested", s.Already)
+	}
+	if s.Left > 0 {
+		fmt.Fprintf(&b, "; %d left in the inbox for the next run", s.Left)
+	}
+	return b.String()
+}
+
+// quarantineRoot returns the inbox argument that path lies in.
+func quarantineRoot(inboxes []string, path string) string {
+	for _, in := range inboxes {
+		if rel, err := filepath.Rel(in, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return in
+		}
+	}
+	return filepath.Dir(path)
+}

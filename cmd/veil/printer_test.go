@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/veil-photo/veil/ingest"
+	"github.com/veil-photo/veil/vault"
+)
+
+// TestWatchPrinterJSON: watch's JSON objects carry their time, a waiting
+// event names the lock's holder, skipped files (met again by every pass)
+// and passes that did nothing are not printed.
+func TestWatchPrinterJSON(t *testing.T) {
+	var out bytes.Buffer
+	pr := &printer{json: true, timed: true, stdout: &out, stderr: &out, inboxes: []string{"inbox"}}
+	holder := vault.LockInfo{Host: "clinic-1", PID: 4123, Command: "veil ingest"}
+	for _, ev := range []ingest.WatchEvent{
+		{Kind: ingest.WatchWaiting, Err: &vault.LockedError{Holder: holder}, Holder: holder},
+		{Kind: ingest.WatchFile, File: ingest.Event{Kind: ingest.Skipped, Path: "inbox/.DS_Store"}},
+		{Kind: ingest.WatchFile, File: ingest.Event{Kind: ingest.Duplicate, Photo: "p1"}},
+		{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Already: 3}},
+		{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Ingested: 2}},
+	} {
+		pr.watchEvent(ev, WatchOptions{})
+	}
+	var got []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not JSON: %s", line)
+		}
+		if _, ok := m["time"].(string); !ok || !strings.HasPrefix(line, `{"time":`) {
+			t.Errorf("no leading time: %s", line)
+		}
+		got = append(got, m)
+	}
+	if len(got) != 3 {
+		t.Fatalf("printed %d objects, want waiting, duplicate and one summary:\n%s", len(got), out.String())
+	}
+	if got[0]["event"] != "waiting" || got[0]["holder"] != "veil ingest" || !strings.Contains(got[0]["message"].(string), "pid 4123") {
+		t.Errorf("waiting: %v", got[0])
+	}
+	if got[1]["event"] != "duplicate" || got[1]["of"] != "p1" || got[1]["photo"] != nil {
+		t.Errorf("duplicate: %v", got[1])
+	}
+	if got[2]["event"] != "summary" || got[2]["ingested"] != 2.0 {
+		t.Errorf("summary: %v", got[2])
+	}
+}
+
+// TestWatchPrinterText: problems go to stderr even with --quiet, passes'
+// summaries do not; every line starts with its time.
+func TestWatchPrinterText(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	pr := &printer{quiet: true, timed: true, stdout: &stdout, stderr: &stderr, inboxes: []string{"inbox"}}
+	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchFile, File: ingest.Event{Kind: ingest.Quarantined, Path: "inbox/a/x.jpg", Message: "unknown phase"}}, WatchOptions{})
+	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Ingested: 1}}, WatchOptions{})
+	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchReady}, WatchOptions{})
+	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchPassDone, Err: errors.New("disk full")}, WatchOptions{})
+	pr.summary("stopped", false, ingest.Summary{Ingested: 1}, nil)
+	stamp := `^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d `
+	if re := regexp.MustCompile(stamp + `veil: inbox/a/x.jpg: unknown phase \(moved to inbox/\.quarantine\)\n$`); !re.MatchString(stderr.String()) {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	if re := regexp.MustCompile(stamp + `stopped; since start: ingested 1, duplicates 0, quarantined 0, 0 B, 0\.0 s\n$`); !re.MatchString(stdout.String()) {
+		t.Errorf("stdout with --quiet:\n%s", stdout.String())
+	}
+}

@@ -1,0 +1,348 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/veil-photo/veil/ingest/inbox"
+	"github.com/veil-photo/veil/ingest/lookup"
+	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/internal/filekind"
+	"github.com/veil-photo/veil/manifest"
+	"github.com/veil-photo/veil/vault"
+)
+
+// vaultCommitter commits into the vault, the release folder and the log, in
+// the commit order of SPEC: blobs durable and named, released files
+// durable and named, lookup journal entries durable, records appended (the
+// commit point) and the checkpoint signed, and only then the sources
+// removed. A crash anywhere leaves each source either committed exactly
+// once or still in the inbox.
+type vaultCommitter struct {
+	p      *Pipeline
+	log    *manifest.Log
+	csv    *indexCSV
+	ready  bool // New finished its cleaning and repairs
+	closed bool
+}
+
+// newVaultCommitter opens the log and the lookup index for writing, removes
+// what an interrupted run left behind, and repairs index.csv.
+func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
+	v, release := p.v, p.opts.Release
+	if err := os.MkdirAll(release, 0o755); err != nil {
+		return nil, fmt.Errorf("ingest: release folder: %w", err)
+	}
+	if err := checkWritable(release); err != nil {
+		return nil, fmt.Errorf("ingest: release folder %s: %w", release, err)
+	}
+	p.cleaned = append(p.cleaned, cleanTemps(v.LogDir(), v.IndexDir())...)
+	signer, err := v.LogSigner()
+	if err != nil {
+		return nil, err
+	}
+	c := &vaultCommitter{p: p}
+	if c.log, err = manifest.Open(v.LogDir(), v.Origin(), signer); err != nil {
+		return nil, err
+	}
+	if p.ix, err = lookup.Open(v.IndexDir(), v.LogDir()); err != nil {
+		c.log.Close()
+		return nil, err
+	}
+	// Until the cleaning below is done, a failure leaves the index
+	// unclean (ready is not set), so that the next pipeline cleans again.
+	if !p.ix.WasClean() {
+		// The last run did not close cleanly: a crash or a failed batch
+		// may have left blobs and released files that no record names.
+		// The lock is ours, so nothing here is a write in progress.
+		removed, err := cleanUnlogged(v, release, p.ix)
+		p.cleaned = append(p.cleaned, removed...)
+		if err != nil {
+			c.close()
+			return nil, err
+		}
+	}
+	if c.csv, err = openIndexCSV(release, v, p.ix); err != nil {
+		c.close()
+		return nil, err
+	}
+	c.ready = true
+	return c, nil
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, atomicfile.TempPrefix+"probe-*")
+	if err != nil {
+		return filekind.Bare(err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func (c *vaultCommitter) begin(roots []string) (int, error) {
+	n := 0
+	for _, root := range roots {
+		n += cleanQuarantineTemps(filepath.Join(root, inbox.QuarantineDir))
+	}
+	return n, c.csv.openAppend()
+}
+
+// close saves index.csv's state and closes the lookup index, clean only if
+// it followed every record of the log, then the log.
+func (c *vaultCommitter) close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	count, size := int64(-1), int64(-1) // never clean
+	if c.ready {
+		count, size = c.log.Size(), c.log.RecordsSize()
+	}
+	if c.csv != nil {
+		c.csv.close(count, size)
+	}
+	err := c.p.ix.Close(count, size)
+	if cerr := c.log.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// commit makes a batch durable and logged, in the commit order, then removes
+// its sources and reports it. If failed is set, the batch is undone
+// instead: its sources stay in the inbox.
+func (c *vaultCommitter) commit(batch []result, failed bool) (evs []Event, err error) {
+	committed := false
+	appending := false // the records may have reached the file
+	defer func() {
+		if !committed {
+			evs = append(evs, c.undo(batch, appending)...)
+		}
+	}()
+	if failed {
+		return nil, nil
+	}
+	if err := c.publishBlobs(batch); err != nil {
+		return nil, err
+	}
+	if err := c.publishReleased(batch); err != nil {
+		return nil, err
+	}
+	entries, recs, err := c.writeJournal(batch)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.p.hook(StepCommit, ""); err != nil {
+		return nil, fmt.Errorf("ingest: log: %w", err)
+	}
+	before := c.log.Size()
+	appending = true
+	first, err := c.appendLog(recs)
+	if err != nil {
+		if c.log.Size() == before {
+			return nil, err
+		}
+		// The records are durable (the commit point passed); what failed
+		// comes after it, and Open recovers that. The batch must not be
+		// undone: its blobs and released files are referenced.
+		c.p.ix.Break()
+		committed = true
+		c.settle(batch)
+		return nil, err
+	}
+	committed = true
+	followErr := c.p.ix.Follow(entries, recs, first)
+	c.settle(batch)
+	// index.csv follows the log; New repairs it if a crash cuts this short.
+	c.csv.add(batch, c.log.Size(), c.log.RecordsSize())
+	for _, r := range batch {
+		evs = append(evs, r.ev)
+	}
+	unremoved, removeErr := c.removeSources(batch)
+	evs = append(evs, unremoved...)
+	if removeErr != nil {
+		return evs, removeErr
+	}
+	return evs, followErr
+}
+
+// publishBlobs makes the batch's encrypted originals durable and names them.
+func (c *vaultCommitter) publishBlobs(batch []result) error {
+	var staged []*vault.Staged
+	for _, r := range batch {
+		if r.staged != nil {
+			staged = append(staged, r.staged)
+		}
+	}
+	if err := c.p.v.CommitStaged(staged); err != nil {
+		return fmt.Errorf("ingest: vault %s: %w", c.p.v.Dir(), err)
+	}
+	return nil
+}
+
+// publishReleased makes the batch's released files durable, names them, and
+// makes the names durable.
+func (c *vaultCommitter) publishReleased(batch []result) error {
+	release := c.p.opts.Release
+	named := false
+	for _, r := range batch {
+		named = named || r.pending != nil
+	}
+	if !named {
+		return nil
+	}
+	if err := atomicfile.SyncFS(release); err != nil {
+		return fmt.Errorf("ingest: release folder %s: cannot flush to disk: %w", release, err)
+	}
+	if err := c.p.hook(StepPublish, ""); err != nil {
+		return fmt.Errorf("ingest: release folder %s: %w", release, err)
+	}
+	for _, r := range batch {
+		if r.pending == nil {
+			continue
+		}
+		if err := r.pending.Publish(false); err != nil {
+			return fmt.Errorf("ingest: release folder %s: %w", release, filekind.Bare(err))
+		}
+	}
+	if err := atomicfile.SyncFS(release); err != nil {
+		return fmt.Errorf("ingest: release folder %s: cannot flush to disk: %w", release, err)
+	}
+	return nil
+}
+
+// writeJournal makes the batch's lookup entries durable, before the records
+// that rely on them, and returns them with the records to append.
+func (c *vaultCommitter) writeJournal(batch []result) (*lookup.Entries, []manifest.Record, error) {
+	e := c.p.ix.Entries()
+	var recs []manifest.Record
+	for _, r := range batch {
+		if r.rec == nil {
+			continue
+		}
+		recs = append(recs, r.rec)
+		switch {
+		case r.photo != nil:
+			e.Original(r.photo.orig, r.photo.photo, r.photo.path, r.photo.subjKey)
+		case r.dup != nil || r.rec.Kind() == manifest.KindQuarantine:
+			// Records whose entry counts only once the record is in the
+			// log, recognised by the hash of its line.
+			line, err := manifest.Marshal(r.rec)
+			if err != nil {
+				return nil, nil, fmt.Errorf("ingest: %w", err)
+			}
+			if r.dup != nil {
+				e.Duplicate(r.dup.path, r.dup.orig, sha256.Sum256(line))
+			} else {
+				e.Quarantine(r.quarKey, sha256.Sum256(line))
+			}
+		}
+	}
+	if err := c.p.ix.Append(e); err != nil {
+		return nil, nil, err
+	}
+	return e, recs, nil
+}
+
+// appendLog appends the batch's records and makes them durable: the commit
+// point. The log then signs its new checkpoint.
+func (c *vaultCommitter) appendLog(recs []manifest.Record) (first int64, err error) {
+	return c.log.Append(recs)
+}
+
+// settle ends the claims of a batch.
+func (c *vaultCommitter) settle(batch []result) {
+	for _, r := range batch {
+		c.p.settle(r.claim)
+	}
+}
+
+// removeSources removes the sources of a committed batch, and reports each
+// that cannot be removed: committed, yet still in the inbox with all its
+// metadata, which the staff must know.
+func (c *vaultCommitter) removeSources(batch []result) ([]Event, error) {
+	if c.p.opts.KeepSource {
+		return nil, nil
+	}
+	if err := c.p.hook(StepRemove, ""); err != nil {
+		return nil, fmt.Errorf("ingest: removing committed sources: %w", err)
+	}
+	var evs []Event
+	dirs := map[string]bool{}
+	for _, r := range batch {
+		if r.src == nil {
+			continue
+		}
+		if err := removeSource(r.src); err != nil {
+			evs = append(evs, Event{Kind: Unremoved, Path: r.src.path,
+				Message: "committed, but the source could not be removed: " + filekind.Bare(err).Error() + " (remove it by hand: its photo is safe in the vault)"})
+		} else {
+			dirs[filepath.Dir(r.src.full())] = true
+		}
+	}
+	for d := range dirs {
+		atomicfile.SyncDir(d)
+	}
+	return evs, nil
+}
+
+// removeSource removes a committed source, unless the name now holds another
+// file: that one was not ingested and stays for the next run.
+func removeSource(c *candidate) error {
+	full := c.full()
+	fi, err := os.Lstat(full)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // deleted while we worked: its bytes are in the vault
+	}
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(fi, c.fi) || fi.Size() != c.fi.Size() || !fi.ModTime().Equal(c.fi.ModTime()) {
+		return nil
+	}
+	return os.Remove(full)
+}
+
+// undo removes what a batch that did not reach its commit point wrote, so
+// that the vault and release folder stay as the log says, and reports its
+// sources as left. Should the undo fail half-way, the next pipeline cleans
+// up: it finds the index not closed cleanly. If the append itself failed (a
+// write or fsync error), its records may be in the file all the same, and
+// the next Open keeps those that are whole: then their blobs and released
+// files must still be there, and it is the next pipeline's cleaning, which
+// reads the log as it is, that removes what no record names.
+func (c *vaultCommitter) undo(batch []result, appending bool) []Event {
+	c.p.ix.Break()
+	var evs []Event
+	for _, r := range batch {
+		if !appending {
+			if r.pending != nil {
+				r.pending.Discard()
+				os.Remove(filepath.Join(c.p.opts.Release, filepath.FromSlash(r.photo.relPath)))
+			}
+			if r.staged != nil {
+				r.staged.Discard()
+			}
+			if r.blob != "" {
+				os.Remove(c.p.v.BlobPath(r.blob))
+			}
+		}
+		c.p.settle(r.claim)
+		if r.src != nil {
+			evs = append(evs, Event{Kind: Left, Path: r.src.path, Message: "not committed: the run stopped on an error; it is still in the inbox"})
+		}
+	}
+	return evs
+}
+
+// hook runs Options.Hook, if set, before step.
+func (p *Pipeline) hook(step Step, path string) error {
+	if p.opts.Hook == nil {
+		return nil
+	}
+	return p.opts.Hook(step, path)
+}
