@@ -153,13 +153,6 @@ func (j *jpegReader) payload(n int) ([]byte, error) {
 	return b, nil
 }
 
-// skip discards n bytes.
-func (j *jpegReader) skip(n int) error {
-	got, err := j.br.Discard(n)
-	j.off += int64(got)
-	return formatErr(JPEG, j.off, err)
-}
-
 // scanData copies entropy-coded data (T.81 B.1.1.5), including stuffed
 // zeros and restart markers, to w (nil discards it) and returns the marker
 // that ends it. Bytes are copied exactly as they are, in spans as large as
@@ -312,6 +305,77 @@ func adobeMinimal(p []byte) ([]byte, bool) {
 	return p[:12], true
 }
 
+// jpegVisitor is what one pass over a JPEG does with its parts. walk does
+// the reading, so that strip, its self-check and scan see a file the same
+// way.
+type jpegVisitor struct {
+	// data receives the entropy-coded data of each scan byte for byte; nil
+	// discards it.
+	data io.Writer
+	// bare sees each marker without a length (RST0-7, TEM) met outside
+	// entropy-coded data; nil ignores them.
+	bare func(m byte) error
+	// segment sees each marker segment, scan headers included, in file
+	// order; p is valid until it returns.
+	segment func(m byte, p []byte) error
+	// strict refuses bytes between segments, which Strip never writes.
+	strict bool
+}
+
+// walk reads the marker segments after SOI up to and including EOI (T.81
+// B.2.1) and hands them to v. It returns with j positioned just after EOI,
+// so that the caller can see what follows it. A second SOI is refused: the
+// file is two images or damaged.
+func (j *jpegReader) walk(v jpegVisitor) error {
+	m, err := j.nextMarker()
+	for {
+		if err != nil {
+			return err
+		}
+		if v.strict && j.extraneous > 0 {
+			return j.errorf("extraneous bytes between segments")
+		}
+		switch {
+		case m == mEOI:
+			return nil
+		case m == mSOI:
+			return j.errorf("second start-of-image marker before end of image")
+		case isRST(m) || m == mTEM:
+			if v.bare != nil {
+				if err := v.bare(m); err != nil {
+					return err
+				}
+			}
+			m, err = j.nextMarker()
+			continue
+		}
+		var p []byte
+		var n int
+		n, err = j.segment(m)
+		if err == nil {
+			p, err = j.payload(n)
+		}
+		if err == nil {
+			err = v.segment(m, p)
+		}
+		if err != nil {
+			return err
+		}
+		if m == mSOS {
+			m, err = j.scanData(v.data)
+			continue
+		}
+		m, err = j.nextMarker()
+	}
+}
+
+// trailer discards what follows EOI and returns its length.
+func (j *jpegReader) trailer() (int64, error) {
+	n, err := io.Copy(io.Discard, j.br)
+	j.off += n
+	return n, err
+}
+
 // stripJPEG copies r to w keeping only what the allowlist of SPEC keeps.
 func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 	j := newJPEGReader(r)
@@ -335,109 +399,79 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 	}
 	var frame jpegFrame
 	exifDone := false
-	m, err := j.nextMarker()
-	for {
-		if err != nil {
+	err := j.walk(jpegVisitor{
+		data: w,
+		// Markers without a length are harmless and kept as they are.
+		bare: func(m byte) error {
+			_, err := w.Write([]byte{0xFF, m})
 			return err
-		}
-		switch {
-		case m == mEOI:
-			if _, err := w.Write([]byte{0xFF, mEOI}); err != nil {
-				return err
-			}
-			if !frame.seen {
-				return j.errorf("no frame header before end of image")
-			}
-			res.Width, res.Height = frame.width, frame.height
-			// Everything after EOI (trailers, MPF preview images, motion
-			// photo video) is dropped.
-			n, err := io.Copy(io.Discard, j.br)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				res.Dropped = append(res.Dropped, fmt.Sprintf("%d bytes after end of image", n))
-			}
-			j.off += n
-			res.Extraneous = j.extraneous
-			return nil
-		case m == mSOI:
-			return j.errorf("second start-of-image marker before end of image")
-		case isRST(m) || m == mTEM:
-			// Markers without a length; harmless, kept as they are.
-			if _, err := w.Write([]byte{0xFF, m}); err != nil {
-				return err
-			}
-			m, err = j.nextMarker()
-			continue
-		}
-		n, err := j.segment(m)
-		if err != nil {
-			return err
-		}
-		switch {
-		case m == mSOS:
-			if !frame.seen {
-				return j.errorf("scan before frame header")
-			}
-			p, err := j.payload(n)
-			if err != nil {
-				return err
-			}
-			if err := writeSeg(m, p); err != nil {
-				return err
-			}
-			m, err = j.scanData(w)
-			continue
-		case isKeptTable(m):
-			p, err := j.payload(n)
-			if err != nil {
-				return err
-			}
-			frame.parse(m, p)
-			if err := writeSeg(m, p); err != nil {
-				return err
-			}
-		case isAPP(m) || m == mCOM:
-			p, err := j.payload(n)
-			if err != nil {
-				return err
-			}
-			kind := classifyJPEG(m, p)
-			var keep []byte
-			ok := false
-			switch kind {
-			case segJFIF:
-				keep, ok = jfifMinimal(p)
-			case segICC:
-				keep, ok = p, true
-			case segAdobe:
-				keep, ok = adobeMinimal(p)
-			case segExif:
-				if !exifDone {
-					exifDone = true
-					res.Orientation = exifOrientation(p[len(exifHeader):])
-					if res.Orientation != 1 {
-						keep, ok = append([]byte(exifHeader), minimalTIFF(res.Orientation)...), true
+		},
+		segment: func(m byte, p []byte) error {
+			switch {
+			case m == mSOS:
+				if !frame.seen {
+					return j.errorf("scan before frame header")
+				}
+				return writeSeg(m, p)
+			case isKeptTable(m):
+				frame.parse(m, p)
+				return writeSeg(m, p)
+			case isAPP(m) || m == mCOM:
+				kind := classifyJPEG(m, p)
+				var keep []byte
+				ok := false
+				switch kind {
+				case segJFIF:
+					keep, ok = jfifMinimal(p)
+				case segICC:
+					keep, ok = p, true
+				case segAdobe:
+					keep, ok = adobeMinimal(p)
+				case segExif:
+					if !exifDone {
+						exifDone = true
+						res.Orientation = exifOrientation(p[len(exifHeader):])
+						if res.Orientation != 1 {
+							keep, ok = append([]byte(exifHeader), minimalTIFF(res.Orientation)...), true
+						}
 					}
 				}
-			}
-			if ok {
-				if err := writeSeg(m, keep); err != nil {
-					return err
+				if ok {
+					if err := writeSeg(m, keep); err != nil {
+						return err
+					}
 				}
-			}
-			if !ok || len(keep) != len(p) {
-				res.Dropped = append(res.Dropped, segName(m, kind))
-			}
-		default:
-			if m == 0xF7 || m == 0xF8 {
+				if !ok || len(keep) != len(p) {
+					res.Dropped = append(res.Dropped, segName(m, kind))
+				}
+				return nil
+			case m == 0xF7 || m == 0xF8:
 				return &UnsupportedError{Format: JPEG, Detail: "JPEG-LS"}
 			}
 			return j.errorf("unexpected marker 0x%02X", m)
-		}
-		m, err = j.nextMarker()
+		},
+	})
+	if err != nil {
+		return err
 	}
+	if _, err := w.Write([]byte{0xFF, mEOI}); err != nil {
+		return err
+	}
+	if !frame.seen {
+		return j.errorf("no frame header before end of image")
+	}
+	res.Width, res.Height = frame.width, frame.height
+	// Everything after EOI (trailers, MPF preview images, motion photo
+	// video) is dropped.
+	n, err := j.trailer()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		res.Dropped = append(res.Dropped, fmt.Sprintf("%d bytes after end of image", n))
+	}
+	res.Extraneous = j.extraneous
+	return nil
 }
 
 func segName(m byte, kind jpegSeg) string {
@@ -476,64 +510,127 @@ func checkJPEG(r io.Reader) error {
 	}
 	var frame jpegFrame
 	scans, exifs := 0, 0
-	m, err := j.nextMarker()
-	for {
-		if err != nil {
-			return err
-		}
-		if j.extraneous > 0 {
-			return j.errorf("extraneous bytes between segments")
-		}
-		switch {
-		case m == mEOI:
-			if !frame.seen || scans == 0 {
-				return j.errorf("no frame or no scan")
-			}
-			if n, _ := io.Copy(io.Discard, j.br); n > 0 {
-				return j.errorf("%d bytes after end of image", n)
-			}
-			return nil
-		case isRST(m) || m == mTEM:
-			m, err = j.nextMarker()
-			continue
-		}
-		n, err := j.segment(m)
-		if err != nil {
-			return err
-		}
-		p, err := j.payload(n)
-		if err != nil {
-			return err
-		}
-		switch {
-		case m == mSOS:
-			scans++
-			m, err = j.scanData(nil)
-			continue
-		case isKeptTable(m):
-			frame.parse(m, p)
-		case isAPP(m) || m == mCOM:
-			switch kind := classifyJPEG(m, p); kind {
-			case segJFIF:
-				if len(p) != 14 || p[12] != 0 || p[13] != 0 {
-					return j.errorf("JFIF segment carries a thumbnail")
-				}
-			case segICC:
-			case segAdobe:
-				if len(p) != 12 {
-					return j.errorf("Adobe segment has extra bytes")
-				}
-			case segExif:
-				exifs++
-				if exifs > 1 || !isMinimalTIFF(p[len(exifHeader):]) {
-					return j.errorf("Exif segment holds more than the orientation")
+	err := j.walk(jpegVisitor{
+		strict: true,
+		segment: func(m byte, p []byte) error {
+			switch {
+			case m == mSOS:
+				scans++
+			case isKeptTable(m):
+				frame.parse(m, p)
+			case isAPP(m) || m == mCOM:
+				switch kind := classifyJPEG(m, p); kind {
+				case segJFIF:
+					if len(p) != 14 || p[12] != 0 || p[13] != 0 {
+						return j.errorf("JFIF segment carries a thumbnail")
+					}
+				case segICC:
+				case segAdobe:
+					if len(p) != 12 {
+						return j.errorf("Adobe segment has extra bytes")
+					}
+				case segExif:
+					exifs++
+					if exifs > 1 || !isMinimalTIFF(p[len(exifHeader):]) {
+						return j.errorf("Exif segment holds more than the orientation")
+					}
+				default:
+					return j.errorf("%s segment left in output", segName(m, kind))
 				}
 			default:
-				return j.errorf("%s segment left in output", segName(m, kind))
+				return j.errorf("unexpected marker 0x%02X", m)
 			}
-		default:
-			return j.errorf("unexpected marker 0x%02X", m)
-		}
-		m, err = j.nextMarker()
+			return nil
+		},
+	})
+	if err != nil {
+		return err
 	}
+	if !frame.seen || scans == 0 {
+		return j.errorf("no frame or no scan")
+	}
+	if n, _ := j.trailer(); n > 0 {
+		return j.errorf("%d bytes after end of image", n)
+	}
+	return nil
+}
+
+// scanJPEG reports the metadata segments of a JPEG and what follows its
+// end of image.
+func scanJPEG(r io.Reader, rep *Report) error {
+	j := newJPEGReader(r)
+	defer j.close()
+	if err := j.soi(); err != nil {
+		return err
+	}
+	var frame jpegFrame
+	exifSeen := false
+	err := j.walk(jpegVisitor{
+		segment: func(m byte, p []byte) error {
+			switch {
+			case isKeptTable(m):
+				frame.parse(m, p)
+			case isAPP(m) || m == mCOM:
+				scanJPEGSegment(m, p, &exifSeen, rep)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	rep.Width, rep.Height = frame.width, frame.height
+	n, err := j.trailer()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		rep.add(CatTrailer, "file", "data after end of image", fmt.Sprintf("%d bytes", n))
+	}
+	return nil
+}
+
+// scanJPEGSegment reports what one APPn or COM segment holds.
+func scanJPEGSegment(m byte, p []byte, exifSeen *bool, rep *Report) {
+	kind := classifyJPEG(m, p)
+	switch kind {
+	case segJFIF:
+		if len(p) >= 14 && int(p[12])*int(p[13]) > 0 {
+			rep.add(CatThumbnail, "JFIF", "thumbnail", fmt.Sprintf("%dx%d", p[12], p[13]))
+		}
+	case segJFXX:
+		rep.add(CatThumbnail, "JFXX", "thumbnail", fmt.Sprintf("%d bytes", len(p)))
+	case segExif:
+		tiff := p[len(exifHeader):]
+		if !*exifSeen {
+			rep.Orientation = exifOrientation(tiff)
+		}
+		*exifSeen = true
+		if !isMinimalTIFF(tiff) {
+			scanExif(tiff, "EXIF", rep)
+		}
+	case segXMP:
+		scanXMP(p[len(xmpID):], "XMP", rep)
+	case segXMPExt:
+		rep.add(CatText, "XMP", "extended XMP", fmt.Sprintf("%d bytes", len(p)))
+	case segICC, segAdobe:
+	case segMPF:
+		rep.add(CatThumbnail, "MPF", "preview images", "")
+	case segIPTC:
+		rep.add(CatText, "IPTC", "Photoshop/IPTC block", fmt.Sprintf("%d bytes", len(p)))
+	case segComment:
+		rep.add(CatText, "JPEG comment", "COM", string(p))
+	default:
+		rep.add(CatOther, "JPEG", segName(m, kind), appID(p))
+	}
+}
+
+// appID returns the printable identifier at the start of an APPn payload.
+func appID(p []byte) string {
+	if i := bytes.IndexByte(p, 0); i >= 0 && i < 40 {
+		p = p[:i]
+	} else if len(p) > 12 {
+		p = p[:12]
+	}
+	return string(p)
 }

@@ -2,10 +2,12 @@ package photo
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"strings"
 )
 
 const pngSignature = "\x89PNG\r\n\x1a\n"
@@ -255,5 +257,106 @@ func checkPNG(r io.Reader) error {
 			}
 			return nil
 		}
+	}
+}
+
+// scanPNG reports the chunks Strip would drop from a PNG.
+func scanPNG(r io.Reader, rep *Report) error {
+	p := newPNGReader(r)
+	defer p.close()
+	if err := p.signature(); err != nil {
+		return err
+	}
+	exifSeen := false
+	for {
+		typ, n, raw, err := p.header()
+		if err != nil {
+			return err
+		}
+		switch {
+		case typ == "IHDR" && n == 13:
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			rep.Width = int(binary.BigEndian.Uint32(d[0:4]))
+			rep.Height = int(binary.BigEndian.Uint32(d[4:8]))
+		case pngKept[typ]:
+			if err := p.copyChunk(nil, raw, n); err != nil {
+				return err
+			}
+		case n <= maxMetaChunk && (typ == "eXIf" || typ == "tEXt" || typ == "iTXt" || typ == "zTXt"):
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			if typ == "eXIf" {
+				if !exifSeen {
+					rep.Orientation = exifOrientation(d)
+				}
+				exifSeen = true
+				if !isMinimalTIFF(d) {
+					scanExif(d, "PNG eXIf", rep)
+				}
+				break
+			}
+			scanPNGText(typ, d, rep)
+		case typ == "tIME":
+			if err := p.copyChunk(nil, raw, n); err != nil {
+				return err
+			}
+			rep.add(CatDate, "PNG tIME", "last modification time", "")
+		default:
+			if err := p.copyChunk(nil, raw, n); err != nil {
+				return err
+			}
+			rep.add(CatOther, "PNG", typ+" chunk", fmt.Sprintf("%d bytes", n))
+		}
+		if typ == "IEND" {
+			n, err := io.Copy(io.Discard, p.br)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				rep.add(CatTrailer, "file", "data after IEND", fmt.Sprintf("%d bytes", n))
+			}
+			return nil
+		}
+	}
+}
+
+// scanPNGText reports a tEXt, zTXt or iTXt chunk by its keyword (PNG §11.3.4).
+func scanPNGText(typ string, d []byte, rep *Report) {
+	key, rest, _ := bytes.Cut(d, []byte{0})
+	k := string(key)
+	source := "PNG " + typ
+	if k == "XML:com.adobe.xmp" {
+		if typ == "iTXt" {
+			// compression flag, method, language tag\0, translated keyword\0, text
+			if len(rest) > 2 && rest[0] == 0 {
+				if _, after, ok := bytes.Cut(rest[2:], []byte{0}); ok {
+					if _, text, ok := bytes.Cut(after, []byte{0}); ok {
+						scanXMP(text, "XMP", rep)
+						return
+					}
+				}
+			}
+		}
+		rep.add(CatText, "XMP", "XMP packet", fmt.Sprintf("%d bytes", len(d)))
+		return
+	}
+	value := ""
+	if typ == "tEXt" {
+		value = string(rest)
+	}
+	switch strings.ToLower(k) {
+	case "creation time", "date:create", "date:modify", "date:timestamp", "timestamp":
+		rep.add(CatDate, source, k, value)
+	case "software", "source", "make", "model":
+		rep.add(CatDevice, source, k, value)
+	case "raw profile type exif", "raw profile type app1":
+		rep.add(CatText, source, k+" (embedded EXIF)", "")
+	default:
+		rep.add(CatText, source, k, value)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // WebP container (RIFF, https://developers.google.com/speed/webp/docs/riff_container).
@@ -319,6 +320,55 @@ func checkWebP(r io.Reader) error {
 	}
 	if n, _ := io.Copy(io.Discard, br); n > 0 {
 		return webpErr(off, "%d bytes after the RIFF data", n)
+	}
+	return nil
+}
+
+// scanWebP reports the chunks Strip would drop from a WebP.
+func scanWebP(r io.ReaderAt, size int64, rep *Report) error {
+	chunks, end, err := webpChunks(r, size)
+	if err != nil {
+		return err
+	}
+	exifSeen := false
+	for _, c := range chunks {
+		if rep.Width == 0 && (c.fourcc == "VP8X" || c.fourcc == "VP8 " || c.fourcc == "VP8L") {
+			p, err := readChunk(r, webpChunk{off: c.off, size: min(c.size, 10)})
+			if err != nil {
+				return err
+			}
+			rep.Width, rep.Height, _ = webpSize(c.fourcc, p)
+		}
+		switch {
+		case webpKept[c.fourcc]:
+		case c.size > maxMetaChunk:
+			rep.add(CatOther, "WebP", c.fourcc+" chunk", fmt.Sprintf("%d bytes", c.size))
+		case c.fourcc == "EXIF":
+			p, err := readChunk(r, c)
+			if err != nil {
+				return err
+			}
+			tiff := webpTIFF(p)
+			if !exifSeen && chunks[0].fourcc == "VP8X" {
+				// Strip keeps the orientation only where VP8X can flag it.
+				rep.Orientation = exifOrientation(tiff)
+			}
+			exifSeen = true
+			if !isMinimalTIFF(tiff) {
+				scanExif(tiff, "EXIF", rep)
+			}
+		case c.fourcc == "XMP ":
+			p, err := readChunk(r, c)
+			if err != nil {
+				return err
+			}
+			scanXMP(p, "XMP", rep)
+		default:
+			rep.add(CatOther, "WebP", strings.TrimSpace(c.fourcc)+" chunk", fmt.Sprintf("%d bytes", c.size))
+		}
+	}
+	if end < size {
+		rep.add(CatTrailer, "file", "data after the RIFF data", fmt.Sprintf("%d bytes", size-end))
 	}
 	return nil
 }
