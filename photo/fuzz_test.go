@@ -20,7 +20,8 @@ func fuzzSeeds(f *testing.F, format Format) {
 		}
 	}
 	fixtures, _ := filepath.Glob(filepath.Join("..", "testdata", "photos", "*"))
-	for _, p := range fixtures {
+	more, _ := filepath.Glob(filepath.Join("testdata", "orientation", "*"))
+	for _, p := range append(fixtures, more...) {
 		if b, err := os.ReadFile(p); err == nil && bytes.HasPrefix(b, magic(format)) {
 			f.Add(b)
 		}
@@ -112,6 +113,27 @@ func FuzzExif(f *testing.F) {
 		rep := &Report{}
 		scanExif(b, "EXIF", rep)
 		if o := exifOrientation(b); o < 1 || o > 8 {
+			t.Fatalf("orientation %d", o)
+		}
+	})
+}
+
+// FuzzXMPOrientation feeds arbitrary packets to the XMP orientation reader,
+// seeded with the packets of the fixtures that declare their orientation
+// only in XMP.
+func FuzzXMPOrientation(f *testing.F) {
+	fixtures, _ := filepath.Glob(filepath.Join("testdata", "orientation", "*"))
+	for _, p := range fixtures {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if i, j := bytes.Index(b, []byte("<x:xmpmeta")), bytes.LastIndex(b, []byte("</x:xmpmeta>")); i >= 0 && j > i {
+			f.Add(b[i : j+len("</x:xmpmeta>")])
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if o := xmpOrientation(b); o < 0 || o > 8 {
 			t.Fatalf("orientation %d", o)
 		}
 	})

@@ -398,7 +398,14 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 		return err
 	}
 	var frame jpegFrame
-	exifDone := false
+	var orient keptOrientation
+	headerDone := false
+	writeExif := func(o int) error {
+		if o == 0 {
+			return nil
+		}
+		return writeSeg(mAPP1, append([]byte(exifHeader), minimalTIFF(o)...))
+	}
 	err := j.walk(jpegVisitor{
 		data: w,
 		// Markers without a length are harmless and kept as they are.
@@ -414,6 +421,15 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 				}
 				return writeSeg(m, p)
 			case isKeptTable(m):
+				// Before the first segment that is not APPn or COM, every
+				// APPn that declares an orientation has been seen, and an
+				// Exif block written here still precedes the frame.
+				if !headerDone {
+					headerDone = true
+					if err := writeExif(orient.flush()); err != nil {
+						return err
+					}
+				}
 				frame.parse(m, p)
 				return writeSeg(m, p)
 			case isAPP(m) || m == mCOM:
@@ -428,12 +444,12 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 				case segAdobe:
 					keep, ok = adobeMinimal(p)
 				case segExif:
-					if !exifDone {
-						exifDone = true
-						res.Orientation = exifOrientation(p[len(exifHeader):])
-						if res.Orientation != 1 {
-							keep, ok = append([]byte(exifHeader), minimalTIFF(res.Orientation)...), true
-						}
+					if o := orient.exif(p[len(exifHeader):]); o != 0 {
+						keep, ok = append([]byte(exifHeader), minimalTIFF(o)...), true
+					}
+				case segXMP:
+					if !headerDone {
+						orient.xmp(p[len(xmpID):])
 					}
 				}
 				if ok {
@@ -461,6 +477,7 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 		return j.errorf("no frame header before end of image")
 	}
 	res.Width, res.Height = frame.width, frame.height
+	res.Orientation = orient.value()
 	// Everything after EOI (trailers, MPF preview images, motion photo
 	// video) is dropped.
 	n, err := j.trailer()
@@ -564,14 +581,26 @@ func scanJPEG(r io.Reader, rep *Report) error {
 		return err
 	}
 	var frame jpegFrame
-	exifSeen := false
+	var orient keptOrientation
+	headerDone := false
 	err := j.walk(jpegVisitor{
 		segment: func(m byte, p []byte) error {
 			switch {
 			case isKeptTable(m):
+				if !headerDone {
+					headerDone = true
+					orient.flush()
+				}
 				frame.parse(m, p)
 			case isAPP(m) || m == mCOM:
-				scanJPEGSegment(m, p, &exifSeen, rep)
+				kind := classifyJPEG(m, p)
+				switch {
+				case kind == segExif:
+					orient.exif(p[len(exifHeader):])
+				case kind == segXMP && !headerDone:
+					orient.xmp(p[len(xmpID):])
+				}
+				scanJPEGSegment(m, kind, p, rep)
 			}
 			return nil
 		},
@@ -580,6 +609,7 @@ func scanJPEG(r io.Reader, rep *Report) error {
 		return err
 	}
 	rep.Width, rep.Height = frame.width, frame.height
+	rep.Orientation = orient.value()
 	n, err := j.trailer()
 	if err != nil {
 		return err
@@ -591,8 +621,7 @@ func scanJPEG(r io.Reader, rep *Report) error {
 }
 
 // scanJPEGSegment reports what one APPn or COM segment holds.
-func scanJPEGSegment(m byte, p []byte, exifSeen *bool, rep *Report) {
-	kind := classifyJPEG(m, p)
+func scanJPEGSegment(m byte, kind jpegSeg, p []byte, rep *Report) {
 	switch kind {
 	case segJFIF:
 		if len(p) >= 14 && int(p[12])*int(p[13]) > 0 {
@@ -601,12 +630,7 @@ func scanJPEGSegment(m byte, p []byte, exifSeen *bool, rep *Report) {
 	case segJFXX:
 		rep.add(CatThumbnail, "JFXX", "thumbnail", fmt.Sprintf("%d bytes", len(p)))
 	case segExif:
-		tiff := p[len(exifHeader):]
-		if !*exifSeen {
-			rep.Orientation = exifOrientation(tiff)
-		}
-		*exifSeen = true
-		if !isMinimalTIFF(tiff) {
+		if tiff := p[len(exifHeader):]; !isMinimalTIFF(tiff) {
 			scanExif(tiff, "EXIF", rep)
 		}
 	case segXMP:

@@ -147,7 +147,14 @@ func stripPNG(w io.Writer, r io.Reader, res *Result) error {
 	if _, err := io.WriteString(w, pngSignature); err != nil {
 		return err
 	}
-	first, exifDone := true, false
+	first, idat := true, false
+	var orient keptOrientation
+	writeExif := func(o int) error {
+		if o == 0 {
+			return nil
+		}
+		return writePNGChunk(w, "eXIf", minimalTIFF(o))
+	}
 	for {
 		typ, n, raw, err := p.header()
 		if err != nil {
@@ -171,24 +178,39 @@ func stripPNG(w io.Writer, r io.Reader, res *Result) error {
 				return err
 			}
 		case pngKept[typ]:
+			// PNG §5.6: eXIf before IDAT. An orientation that only XMP
+			// after the image data declares is written before IEND, where
+			// exiftool and Pillow still read it.
+			if typ == "IDAT" && !idat || typ == "IEND" {
+				idat = true
+				if err := writeExif(orient.flush()); err != nil {
+					return err
+				}
+			}
 			if _, err := w.Write(raw[:]); err != nil {
 				return err
 			}
 			if err := p.copyChunk(w, raw, n); err != nil {
 				return err
 			}
-		case typ == "eXIf" && !exifDone && n <= maxMetaChunk:
-			exifDone = true
+		case typ == "eXIf" && !orient.exifSeen && n <= maxMetaChunk:
 			d, err := p.data(raw, n)
 			if err != nil {
 				return err
 			}
 			res.Dropped = append(res.Dropped, "eXIf")
-			if res.Orientation = exifOrientation(d); res.Orientation != 1 {
-				if err := writePNGChunk(w, "eXIf", minimalTIFF(res.Orientation)); err != nil {
-					return err
-				}
+			if err := writeExif(orient.exif(d)); err != nil {
+				return err
 			}
+		case typ == "iTXt" && n <= maxMetaChunk:
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			if x, ok := pngXMP(d); ok {
+				orient.xmp(x)
+			}
+			res.Dropped = append(res.Dropped, typ)
 		default:
 			if err := p.copyChunk(nil, raw, n); err != nil {
 				return err
@@ -197,6 +219,7 @@ func stripPNG(w io.Writer, r io.Reader, res *Result) error {
 		}
 		first = false
 		if typ == "IEND" {
+			res.Orientation = orient.value()
 			n, err := io.Copy(io.Discard, p.br)
 			if err != nil {
 				return err
@@ -267,7 +290,8 @@ func scanPNG(r io.Reader, rep *Report) error {
 	if err := p.signature(); err != nil {
 		return err
 	}
-	exifSeen := false
+	var orient keptOrientation
+	idat := false
 	for {
 		typ, n, raw, err := p.header()
 		if err != nil {
@@ -282,6 +306,10 @@ func scanPNG(r io.Reader, rep *Report) error {
 			rep.Width = int(binary.BigEndian.Uint32(d[0:4]))
 			rep.Height = int(binary.BigEndian.Uint32(d[4:8]))
 		case pngKept[typ]:
+			if typ == "IDAT" && !idat || typ == "IEND" {
+				idat = true
+				orient.flush()
+			}
 			if err := p.copyChunk(nil, raw, n); err != nil {
 				return err
 			}
@@ -291,14 +319,14 @@ func scanPNG(r io.Reader, rep *Report) error {
 				return err
 			}
 			if typ == "eXIf" {
-				if !exifSeen {
-					rep.Orientation = exifOrientation(d)
-				}
-				exifSeen = true
+				orient.exif(d)
 				if !isMinimalTIFF(d) {
 					scanExif(d, "PNG eXIf", rep)
 				}
 				break
+			}
+			if x, ok := pngXMP(d); ok && typ == "iTXt" {
+				orient.xmp(x)
 			}
 			scanPNGText(typ, d, rep)
 		case typ == "tIME":
@@ -313,6 +341,7 @@ func scanPNG(r io.Reader, rep *Report) error {
 			rep.add(CatOther, "PNG", typ+" chunk", fmt.Sprintf("%d bytes", n))
 		}
 		if typ == "IEND" {
+			rep.Orientation = orient.value()
 			n, err := io.Copy(io.Discard, p.br)
 			if err != nil {
 				return err
@@ -331,16 +360,9 @@ func scanPNGText(typ string, d []byte, rep *Report) {
 	k := string(key)
 	source := "PNG " + typ
 	if k == "XML:com.adobe.xmp" {
-		if typ == "iTXt" {
-			// compression flag, method, language tag\0, translated keyword\0, text
-			if len(rest) > 2 && rest[0] == 0 {
-				if _, after, ok := bytes.Cut(rest[2:], []byte{0}); ok {
-					if _, text, ok := bytes.Cut(after, []byte{0}); ok {
-						scanXMP(text, "XMP", rep)
-						return
-					}
-				}
-			}
+		if x, ok := pngXMP(d); ok && typ == "iTXt" {
+			scanXMP(x, "XMP", rep)
+			return
 		}
 		rep.add(CatText, "XMP", "XMP packet", fmt.Sprintf("%d bytes", len(d)))
 		return
@@ -359,4 +381,20 @@ func scanPNGText(typ string, d []byte, rep *Report) {
 	default:
 		rep.add(CatText, source, k, value)
 	}
+}
+
+// pngXMP returns the XMP packet an iTXt chunk's data holds uncompressed
+// under the keyword XMP specifies for PNG (XMP Part 3 §1.1.5).
+func pngXMP(d []byte) ([]byte, bool) {
+	key, rest, _ := bytes.Cut(d, []byte{0})
+	if string(key) != "XML:com.adobe.xmp" || len(rest) < 2 || rest[0] != 0 {
+		return nil, false
+	}
+	// compression flag, method, language tag\0, translated keyword\0, text
+	_, after, ok := bytes.Cut(rest[2:], []byte{0})
+	if !ok {
+		return nil, false
+	}
+	_, text, ok := bytes.Cut(after, []byte{0})
+	return text, ok
 }

@@ -58,7 +58,8 @@ var (
 // samples returns the real photos the tests run on: the camera JPEGs that
 // ship with goexif (GPS, maker notes, thumbnails, orientation 1-8), the JPEG
 // and PNG test images of the standard library, the WebP and PNG test images
-// of golang.org/x/image, and veil's own fixtures in testdata/.
+// of golang.org/x/image, and veil's own fixtures in testdata/ and
+// photo/testdata/orientation.
 //
 // Most goexif camera samples hold only the metadata part of the original
 // file (the image data was cut off to keep the module small). Those are
@@ -80,6 +81,9 @@ func samples(t testing.TB) []sample {
 			filepath.Join("..", "testdata", "photos", "*.jpg"),
 			filepath.Join("..", "testdata", "photos", "*.png"),
 			filepath.Join("..", "testdata", "photos", "*.webp"),
+			filepath.Join("testdata", "orientation", "*.jpg"),
+			filepath.Join("testdata", "orientation", "*.png"),
+			filepath.Join("testdata", "orientation", "*.webp"),
 		} {
 			m, _ := filepath.Glob(pat)
 			files = append(files, m...)
