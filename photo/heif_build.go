@@ -480,6 +480,7 @@ func stripHEIF(w io.Writer, r io.ReaderAt, size int64, res *Result, pf *proof) e
 	if res.Width, res.Height, ok = m.size(m.primary); !ok {
 		return m.errorf(m.at, "primary item %d has no size (ispe)", m.primary)
 	}
+	res.Orientation = m.orientation(m.primary) // irot and imir are kept
 	if pf.items, err = h.itemDigests(r, p); err != nil {
 		return err
 	}

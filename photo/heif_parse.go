@@ -456,6 +456,47 @@ func (m *heifMeta) size(id uint32) (w, h int, ok bool) {
 	return 0, 0, false
 }
 
+// orientation returns the Exif orientation (1-8) equivalent to the irot
+// and imir properties of an item (HEIF §6.5.10, §6.5.12), applied in the
+// order the item lists them, as HEIF requires. irot turns anti-clockwise
+// by 90° steps; imir axis 0 mirrors about the vertical axis (left and right
+// swap), axis 1 about the horizontal one.
+func (m *heifMeta) orientation(id uint32) int {
+	// The transform so far: turn clockwise by cw quarter turns, then mirror
+	// left-right if mirrored. Exif's eight orientations are exactly these.
+	cw, mirrored := 0, false
+	turn := func(q int) {
+		if mirrored {
+			q = -q // a mirror reverses the sense of later turns
+		}
+		cw = ((cw+q)%4 + 4) % 4
+	}
+	for _, x := range m.propsOf(id) {
+		i := int(x & 0x7FFF)
+		if i == 0 || i > len(m.props) {
+			continue
+		}
+		b := m.props[i-1].body
+		if len(b) < 1 {
+			continue
+		}
+		switch m.props[i-1].typ {
+		case "irot":
+			turn(-int(b[0] & 3)) // anti-clockwise
+		case "imir":
+			if b[0]&1 == 1 { // top-bottom: a half turn, then left-right
+				turn(2)
+			}
+			mirrored = !mirrored
+		}
+	}
+	exif := [4][2]int{{1, 2}, {6, 5}, {3, 4}, {8, 7}}
+	if mirrored {
+		return exif[cw][1]
+	}
+	return exif[cw][0]
+}
+
 // heifFile is a parsed HEIF or AVIF file.
 type heifFile struct {
 	f       Format

@@ -18,7 +18,13 @@ func scanHEIF(f Format, r io.ReaderAt, size int64, rep *Report) error {
 	}
 	m := h.meta
 	rep.Width, rep.Height, _ = m.size(m.primary)
+	rep.Orientation = m.orientation(m.primary)
 	for _, b := range h.dropped {
+		if b.typ == "mpvd" {
+			// Samsung's motion photo: the video after the still image.
+			rep.add(CatTrailer, "HEIF", "motion-photo video (mpvd box)", fmt.Sprintf("%d bytes", b.end-b.start))
+			continue
+		}
 		rep.add(CatOther, "HEIF", strings.TrimSpace(b.typ)+" box", fmt.Sprintf("%d bytes", b.end-b.start))
 	}
 	for _, t := range m.other {
@@ -51,6 +57,9 @@ func scanHEIF(f Format, r io.ReaderAt, size int64, rep *Report) error {
 				return err
 			}
 			scanHEIFMetadata(it, b, ok, rep)
+			if it.typ == "Exif" && ok && rep.ExifOrientation == 0 {
+				rep.ExifOrientation = heifExifOrientation(b)
+			}
 		case it.typ == "uri ":
 			rep.add(CatOther, "HEIF", "URI item", it.contentType)
 		default:
@@ -105,4 +114,16 @@ func scanHEIFMetadata(it *heifItem, b []byte, read bool, rep *Report) {
 	default:
 		rep.add(CatText, "HEIF", "MIME item "+it.contentType, fmt.Sprintf("%d bytes", len(b)))
 	}
+}
+
+// heifExifOrientation returns the Orientation tag of an Exif item, 0 when
+// it has none. HEIF displays by irot and imir alone (HEIF §6.5.10, Note);
+// readers that honour this Exif tag instead, or on top, show the photo
+// turned wrongly, and Strip drops the item, so Scan says what it held.
+func heifExifOrientation(b []byte) int {
+	if len(b) < 4 || uint64(binary.BigEndian.Uint32(b)) > uint64(len(b)-4) {
+		return 0
+	}
+	v, _ := exifOrientationTag(b[4+binary.BigEndian.Uint32(b):])
+	return v
 }

@@ -610,14 +610,58 @@ func scanJPEG(r io.Reader, rep *Report) error {
 	}
 	rep.Width, rep.Height = frame.width, frame.height
 	rep.Orientation = orient.value()
-	n, err := j.trailer()
+	var video motionVideoFinder
+	n, err := io.Copy(&video, j.br)
 	if err != nil {
 		return err
 	}
-	if n > 0 {
+	switch {
+	case video.found:
+		rep.add(CatTrailer, "file", "motion-photo video after end of image", fmt.Sprintf("%d bytes", n))
+	case n > 0:
 		rep.add(CatTrailer, "file", "data after end of image", fmt.Sprintf("%d bytes", n))
 	}
 	return nil
+}
+
+// motionVideoFinder watches the bytes after a JPEG's EOI for the video of a
+// motion photo: Samsung's follows a "MotionPhoto_Data" marker; Google's
+// (Motion Photo, MicroVideo) and others append an MP4 file, whose first box
+// is ftyp (ISO/IEC 14496-12 §4.3). Scan names it so that a user looking for
+// the video finds it; Strip drops every trailer alike.
+type motionVideoFinder struct {
+	tail  []byte // the last bytes seen, for a pattern split across writes
+	found bool
+}
+
+func (m *motionVideoFinder) Write(p []byte) (int, error) {
+	if m.found {
+		return len(p), nil
+	}
+	const keep = 16 // longer than either pattern
+	m.found = hasMotionVideo(append(m.tail, p[:min(len(p), keep)]...)) || hasMotionVideo(p)
+	m.tail = append(m.tail, p[max(0, len(p)-keep):]...)
+	m.tail = m.tail[max(0, len(m.tail)-keep):]
+	return len(p), nil
+}
+
+// hasMotionVideo reports whether b holds Samsung's motion photo marker or
+// the header of an ftyp box: a 32-bit size below 256 and at least 16.
+func hasMotionVideo(b []byte) bool {
+	if bytes.Contains(b, []byte("MotionPhoto_Data")) {
+		return true
+	}
+	for i := 0; ; {
+		k := bytes.Index(b[i:], []byte("ftyp"))
+		if k < 0 {
+			return false
+		}
+		i += k
+		if i >= 4 && b[i-4] == 0 && b[i-3] == 0 && b[i-2] == 0 && b[i-1] >= 16 {
+			return true
+		}
+		i += 4
+	}
 }
 
 // scanJPEGSegment reports what one APPn or COM segment holds.

@@ -36,11 +36,28 @@ type Finding struct {
 
 // Report is what Scan found in one file.
 type Report struct {
-	Format      Format    `json:"-"`
-	Width       int       `json:"width,omitempty"`
-	Height      int       `json:"height,omitempty"`
-	Orientation int       `json:"orientation"`
-	Findings    []Finding `json:"findings"`
+	Format Format `json:"-"`
+	// Width and Height are the size as stored, before orientation.
+	Width  int `json:"width,omitempty"`
+	Height int `json:"height,omitempty"`
+	// Orientation is the Exif orientation (1-8) that Strip keeps and a
+	// conforming reader applies: for HEIF and AVIF, the equivalent of the
+	// irot and imir properties.
+	Orientation int `json:"orientation"`
+	// ExifOrientation is, for HEIF and AVIF only, the Orientation tag of the
+	// Exif item (0 when none): what a non-conforming reader that honours
+	// Exif rather than irot and imir shows. Strip drops the item.
+	ExifOrientation int       `json:"exif_orientation,omitempty"`
+	Findings        []Finding `json:"findings"`
+}
+
+// DisplaySize returns the size the photo displays at once its
+// orientation is applied: Width and Height swapped for orientations 5-8.
+func (r *Report) DisplaySize() (w, h int) {
+	if r.Orientation >= 5 {
+		return r.Height, r.Width
+	}
+	return r.Width, r.Height
 }
 
 // Clean reports whether the file carries no metadata that Strip would drop.
