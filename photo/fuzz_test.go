@@ -138,3 +138,15 @@ func FuzzXMPOrientation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTIFF is seeded with Pillow's TIFF samples (strips, tiles, planar,
+// multi-page, CCITT, LZW, deflate, JPEG) and the made ones: raw, BigTIFF and
+// sub-IFDs, which are refused.
+func FuzzTIFF(f *testing.F) {
+	for _, b := range tiffFixtures(f) {
+		if len(b) <= 64<<10 {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(fuzzStrip)
+}

@@ -184,3 +184,25 @@ var heifExiftoolAllowed = map[string]bool{
 	"HighBitDepth": true, "TwelveBit": true, "ChromaSubsamplingX": true, "ChromaSubsamplingY": true,
 	"InitialDelaySamples": true,
 }
+
+// exiftoolTIFFAllowed lists the tags exiftool reads from the IFDs of a
+// stripped TIFF: the image-structure tags Strip keeps, on every page.
+func exiftoolTIFFAllowed(key string) bool {
+	group, tag, _ := strings.Cut(key, ":")
+	if !strings.HasPrefix(group, "IFD") || group == "IFD" {
+		return false
+	}
+	switch tag {
+	case "SubfileType", "OldSubfileType", "ImageWidth", "ImageHeight", "BitsPerSample", "Compression",
+		"PhotometricInterpretation", "Thresholding", "FillOrder", "StripOffsets", "Orientation",
+		"SamplesPerPixel", "RowsPerStrip", "StripByteCounts", "MinSampleValue", "MaxSampleValue",
+		"XResolution", "YResolution", "PlanarConfiguration", "GrayResponseUnit", "GrayResponseCurve",
+		"T4Options", "T6Options", "ResolutionUnit", "PageNumber", "TransferFunction", "Predictor",
+		"WhitePoint", "PrimaryChromaticities", "ColorMap", "HalftoneHints", "TileWidth", "TileLength",
+		"TileOffsets", "TileByteCounts", "InkSet", "NumberofInks", "DotRange", "ExtraSamples",
+		"SampleFormat", "SMinSampleValue", "SMaxSampleValue", "JPEGTables", "YCbCrCoefficients",
+		"YCbCrSubSampling", "YCbCrPositioning", "ReferenceBlackWhite":
+		return true
+	}
+	return false
+}

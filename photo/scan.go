@@ -114,6 +114,8 @@ func Scan(r io.ReaderAt, size int64) (*Report, error) {
 		err = scanWebP(r, size, rep)
 	case HEIF, AVIF:
 		err = scanHEIF(f, r, size, rep)
+	case TIFF:
+		err = scanTIFF(r, size, rep)
 	}
 	if err != nil {
 		return nil, err
