@@ -478,11 +478,16 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 	}
 	res.Width, res.Height = frame.width, frame.height
 	res.Orientation = orient.value()
-	// Everything after EOI (trailers, MPF preview images, motion photo
-	// video) is dropped.
-	n, err := j.trailer()
+	// Everything after EOI (trailers, MPF preview images and gain maps,
+	// motion photo video) is dropped.
+	var tr trailerFinder
+	n, err := io.Copy(&tr, j.br)
+	j.off += n
 	if err != nil {
 		return err
+	}
+	if tr.gainMap {
+		res.Dropped = append(res.Dropped, "HDR gain map")
 	}
 	if n > 0 {
 		res.Dropped = append(res.Dropped, fmt.Sprintf("%d bytes after end of image", n))
@@ -610,13 +615,16 @@ func scanJPEG(r io.Reader, rep *Report) error {
 	}
 	rep.Width, rep.Height = frame.width, frame.height
 	rep.Orientation = orient.value()
-	var video motionVideoFinder
-	n, err := io.Copy(&video, j.br)
+	var tr trailerFinder
+	n, err := io.Copy(&tr, j.br)
 	if err != nil {
 		return err
 	}
+	if tr.gainMap {
+		rep.add(CatTrailer, "file", "HDR gain map after end of image", "")
+	}
 	switch {
-	case video.found:
+	case tr.video:
 		rep.add(CatTrailer, "file", "motion-photo video after end of image", fmt.Sprintf("%d bytes", n))
 	case n > 0:
 		rep.add(CatTrailer, "file", "data after end of image", fmt.Sprintf("%d bytes", n))
@@ -624,22 +632,33 @@ func scanJPEG(r io.Reader, rep *Report) error {
 	return nil
 }
 
-// motionVideoFinder watches the bytes after a JPEG's EOI for the video of a
-// motion photo: Samsung's follows a "MotionPhoto_Data" marker; Google's
-// (Motion Photo, MicroVideo) and others append an MP4 file, whose first box
-// is ftyp (ISO/IEC 14496-12 §4.3). Scan names it so that a user looking for
-// the video finds it; Strip drops every trailer alike.
-type motionVideoFinder struct {
-	tail  []byte // the last bytes seen, for a pattern split across writes
-	found bool
+// trailerFinder watches the bytes after a JPEG's EOI for what a user would
+// look for there. The video of a motion photo: Samsung's follows a
+// "MotionPhoto_Data" marker; Google's (Motion Photo, MicroVideo) and others
+// append an MP4 file, whose first box is ftyp (ISO/IEC 14496-12 §4.3). An
+// HDR gain map: an MPF secondary JPEG whose XMP uses the hdrgm namespace
+// (Ultra HDR, Adobe), Apple's auxiliary image type, or whose APP2 holds
+// ISO 21496-1 metadata. Strip drops every trailer alike, so a gain-map photo
+// keeps only its SDR rendition; Scan and Strip say so.
+type trailerFinder struct {
+	tail           []byte // the last bytes seen, for a pattern split across writes
+	video, gainMap bool
 }
 
-func (m *motionVideoFinder) Write(p []byte) (int, error) {
-	if m.found {
-		return len(p), nil
+// gainMapIDs mark a gain map image.
+var gainMapIDs = [][]byte{
+	[]byte("http://ns.adobe.com/hdr-gain-map/1.0/"),
+	[]byte("urn:com:apple:photo:2020:aux:hdrgainmap"),
+	[]byte("urn:iso:std:iso:ts:21496:-1"),
+}
+
+func (m *trailerFinder) Write(p []byte) (int, error) {
+	const keep = 40 // longer than every pattern
+	edge := append(m.tail, p[:min(len(p), keep)]...)
+	m.video = m.video || hasMotionVideo(edge) || hasMotionVideo(p)
+	for _, id := range gainMapIDs {
+		m.gainMap = m.gainMap || bytes.Contains(edge, id) || bytes.Contains(p, id)
 	}
-	const keep = 16 // longer than either pattern
-	m.found = hasMotionVideo(append(m.tail, p[:min(len(p), keep)]...)) || hasMotionVideo(p)
 	m.tail = append(m.tail, p[max(0, len(p)-keep):]...)
 	m.tail = m.tail[max(0, len(m.tail)-keep):]
 	return len(p), nil

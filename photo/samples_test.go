@@ -58,8 +58,8 @@ var (
 // samples returns the real photos the tests run on: the camera JPEGs that
 // ship with goexif (GPS, maker notes, thumbnails, orientation 1-8), the JPEG
 // and PNG test images of the standard library, the WebP and PNG test images
-// of golang.org/x/image, and veil's own fixtures in testdata/ and
-// photo/testdata/orientation.
+// of golang.org/x/image, and veil's own fixtures in testdata/,
+// photo/testdata/orientation and photo/testdata/gainmap.
 //
 // Most goexif camera samples hold only the metadata part of the original
 // file (the image data was cut off to keep the module small). Those are
@@ -82,6 +82,7 @@ func samples(t testing.TB) []sample {
 			filepath.Join("..", "testdata", "photos", "*.png"),
 			filepath.Join("..", "testdata", "photos", "*.webp"),
 			filepath.Join("testdata", "orientation", "*.jpg"),
+			filepath.Join("testdata", "gainmap", "*.jpg"),
 			filepath.Join("testdata", "orientation", "*.png"),
 			filepath.Join("testdata", "orientation", "*.webp"),
 		} {

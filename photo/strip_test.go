@@ -268,9 +268,13 @@ func imageEnd(t testing.TB, b []byte) int {
 	case bytes.HasPrefix(b, []byte("RIFF")):
 		return 8 + int(b[4]) | int(b[5])<<8 | int(b[6])<<16 | int(b[7])<<24
 	}
-	out, _, _ := strip(t, b)
-	_ = out
-	return bytes.LastIndex(b, []byte{0xFF, 0xD9}) + 2
+	// The primary image's EOI: a gain map or preview after it is a trailer.
+	j := newJPEGReader(bytes.NewReader(b))
+	defer j.close()
+	if j.soi() != nil || j.walk(jpegVisitor{segment: func(byte, []byte) error { return nil }}) != nil {
+		return len(b)
+	}
+	return int(j.off)
 }
 
 // boundaries returns the offsets where a container's segments or chunks
