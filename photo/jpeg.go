@@ -377,12 +377,16 @@ func (j *jpegReader) trailer() (int64, error) {
 }
 
 // stripJPEG copies r to w keeping only what the allowlist of SPEC keeps.
-func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
+// gm, when not nil, says how to treat a gain map: see gainMapStrip.
+func stripJPEG(w io.Writer, r io.Reader, res *Result, gm *gainMapStrip) error {
 	j := newJPEGReader(r)
 	defer j.close()
 	if err := j.soi(); err != nil {
 		return err
 	}
+	cw := &countWriter{w: w}
+	w = cw
+	mpfDone, xmpDone := false, false
 	if _, err := w.Write([]byte{0xFF, mSOI}); err != nil {
 		return err
 	}
@@ -424,12 +428,12 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 				// Before the first segment that is not APPn or COM, every
 				// APPn that declares an orientation has been seen, and an
 				// Exif block written here still precedes the frame.
-				if !headerDone {
-					headerDone = true
+				if !headerDone && (gm == nil || !gm.isGainMap) {
 					if err := writeExif(orient.flush()); err != nil {
 						return err
 					}
 				}
+				headerDone = true
 				frame.parse(m, p)
 				return writeSeg(m, p)
 			case isAPP(m) || m == mCOM:
@@ -444,12 +448,25 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 				case segAdobe:
 					keep, ok = adobeMinimal(p)
 				case segExif:
+					if gm != nil && gm.isGainMap {
+						break // the gain map's orientation is the primary's
+					}
 					if o := orient.exif(p[len(exifHeader):]); o != 0 {
 						keep, ok = append([]byte(exifHeader), minimalTIFF(o)...), true
 					}
 				case segXMP:
 					if !headerDone {
 						orient.xmp(p[len(xmpID):])
+					}
+					if gm != nil && !xmpDone {
+						xmpDone = true
+						keep, ok = gm.xmp(p[len(xmpID):])
+					}
+				case segMPF:
+					if gm != nil && gm.primaryOf != nil && !mpfDone {
+						mpfDone = true
+						base := cw.n + 4 + int64(len(mpfID))
+						keep, ok = buildMPF(gm.primaryOf.attr, gm.primaryOf.primaryLen, base, int64(len(gm.primaryOf.out))), true
 					}
 				}
 				if ok {
@@ -478,6 +495,12 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 	}
 	res.Width, res.Height = frame.width, frame.height
 	res.Orientation = orient.value()
+	if gm != nil {
+		gm.end = j.off
+		if gm.primaryOf != nil && !mpfDone {
+			return j.errorf("MPF segment not found again")
+		}
+	}
 	// Everything after EOI (trailers, MPF preview images and gain maps,
 	// motion photo video) is dropped.
 	var tr trailerFinder
@@ -486,7 +509,9 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 	if err != nil {
 		return err
 	}
-	if tr.gainMap {
+	if gm != nil && gm.primaryOf != nil {
+		n -= gm.primaryOf.inLen // kept, made clean
+	} else if tr.gainMap {
 		res.Dropped = append(res.Dropped, "HDR gain map")
 	}
 	if n > 0 {
@@ -523,15 +548,60 @@ func segName(m byte, kind jpegSeg) string {
 }
 
 // checkJPEG re-parses a stripped JPEG and fails if it holds anything the
-// allowlist drops, or if it does not parse from SOI to a final EOI.
+// allowlist drops, or if it does not parse from SOI to a final EOI. After
+// EOI only a kept gain map may follow, exactly as the MPF segment says and
+// exactly as veil writes one.
 func checkJPEG(r io.Reader) error {
 	j := newJPEGReader(r)
 	defer j.close()
-	if err := j.soi(); err != nil {
+	mpf, err := checkJPEGImage(j, false)
+	if err != nil {
 		return err
 	}
+	if mpf == nil {
+		if n, _ := j.trailer(); n > 0 {
+			return j.errorf("%d bytes after end of image", n)
+		}
+		return nil
+	}
+	// A primary image with a gain map: MPF says where it is and how long.
+	primaryLen := j.off
+	if mpf.size[0] != uint32(primaryLen) || int64(mpf.off[1]) != primaryLen-mpf.base {
+		return j.errorf("MPF segment does not describe the images that follow")
+	}
+	g := newJPEGReader(io.LimitReader(j.br, int64(mpf.size[1])+1))
+	defer g.close()
+	if _, err := checkJPEGImage(g, true); err != nil {
+		return err
+	}
+	if g.off != int64(mpf.size[1]) {
+		return j.errorf("gain map is not the length MPF says")
+	}
+	if n, _ := io.Copy(io.Discard, g.br); n > 0 {
+		return j.errorf("%d bytes after the gain map", n)
+	}
+	if n, _ := io.Copy(io.Discard, j.br); n > 0 {
+		return j.errorf("%d bytes after the gain map", n)
+	}
+	return nil
+}
+
+// checkedMPF is what checkJPEGImage read from a kept MPF segment.
+type checkedMPF struct {
+	size, off []uint32
+	base      int64 // file offset of the MPF TIFF header
+}
+
+// checkJPEGImage checks one image from SOI to EOI: the primary (which may
+// carry veil's MPF segment and hdrgm XMP, returned when present) or the
+// gain map (which must carry veil's gain-map XMP).
+func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
+	if err := j.soi(); err != nil {
+		return nil, err
+	}
 	var frame jpegFrame
-	scans, exifs := 0, 0
+	var mpf *checkedMPF
+	scans, exifs, xmps := 0, 0, 0
 	err := j.walk(jpegVisitor{
 		strict: true,
 		segment: func(m byte, p []byte) error {
@@ -553,9 +623,21 @@ func checkJPEG(r io.Reader) error {
 					}
 				case segExif:
 					exifs++
-					if exifs > 1 || !isMinimalTIFF(p[len(exifHeader):]) {
+					if gainMap || exifs > 1 || !isMinimalTIFF(p[len(exifHeader):]) {
 						return j.errorf("Exif segment holds more than the orientation")
 					}
+				case segXMP:
+					xmps++
+					if xmps > 1 || !xmpKept(p, gainMap) {
+						return j.errorf("XMP segment holds more than the gain map parameters")
+					}
+				case segMPF:
+					attr, size, off, ok := mpfEntries(p)
+					if gainMap || mpf != nil || !ok || len(attr) != 2 || off[0] != 0 ||
+						!bytes.Equal(p, buildMPF([2]uint32{attr[0], attr[1]}, int64(size[0]), int64(size[0])-int64(off[1]), int64(size[1]))) {
+						return j.errorf("MPF segment is not one veil writes")
+					}
+					mpf = &checkedMPF{size: size, off: off, base: j.off - int64(len(p)) + int64(len(mpfID))}
 				default:
 					return j.errorf("%s segment left in output", segName(m, kind))
 				}
@@ -566,15 +648,28 @@ func checkJPEG(r io.Reader) error {
 		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !frame.seen || scans == 0 {
-		return j.errorf("no frame or no scan")
+		return nil, j.errorf("no frame or no scan")
 	}
-	if n, _ := j.trailer(); n > 0 {
-		return j.errorf("%d bytes after end of image", n)
+	if gainMap && xmps == 0 {
+		return nil, j.errorf("gain map without its parameters")
 	}
-	return nil
+	if !gainMap && xmps > 0 && mpf == nil {
+		return nil, j.errorf("XMP segment without a gain map")
+	}
+	return mpf, nil
+}
+
+// xmpKept reports whether an XMP segment is one veil writes: hdrgm:Version
+// alone in a primary image, the allowlisted parameters in a gain map.
+func xmpKept(p []byte, gainMap bool) bool {
+	if !gainMap {
+		return bytes.Equal(p, primaryGainMapXMP)
+	}
+	props, ok := readGainMapXMP(p[len(xmpID):])
+	return ok && bytes.Equal(p, gainMapXMP(props))
 }
 
 // scanJPEG reports the metadata segments of a JPEG and what follows its
@@ -621,7 +716,7 @@ func scanJPEG(r io.Reader, rep *Report) error {
 		return err
 	}
 	if tr.gainMap {
-		rep.add(CatTrailer, "file", "HDR gain map after end of image", "")
+		rep.add(CatTrailer, "file", gainMapFinding, "")
 	}
 	switch {
 	case tr.video:
@@ -631,6 +726,9 @@ func scanJPEG(r io.Reader, rep *Report) error {
 	}
 	return nil
 }
+
+// gainMapFinding names a gain map in Scan's findings.
+const gainMapFinding = "HDR gain map after end of image"
 
 // trailerFinder watches the bytes after a JPEG's EOI for what a user would
 // look for there. The video of a motion photo: Samsung's follows a

@@ -55,33 +55,6 @@ func TestScanNamesMotionVideo(t *testing.T) {
 	}
 }
 
-// TestScanNamesGainMap checks that the HDR gain map of libavif's Apple and
-// hdrgm samples is named by Scan and in Strip's Dropped list: Strip drops it
-// with the rest of MPF, and the user should know the HDR rendition went.
-func TestScanNamesGainMap(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "gainmap", "*.jpg"))
-	if len(files) < 3 {
-		t.Fatalf("only %d gain-map samples", len(files))
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		found := false
-		for _, x := range scan(t, b).Findings {
-			found = found || x.Category == CatTrailer && x.Name == "HDR gain map after end of image"
-		}
-		_, res, err := strip(t, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !found || !strings.Contains(strings.Join(res.Dropped, ","), "HDR gain map") {
-			t.Errorf("%s: gain map named by scan %v, in Dropped %q", filepath.Base(f), found, res.Dropped)
-		}
-	}
-}
-
 // TestMotionVideoAcrossWrites checks that the markers are found when they
 // straddle two writes, as they do at io.Copy's buffer boundaries.
 func TestMotionVideoAcrossWrites(t *testing.T) {

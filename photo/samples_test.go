@@ -139,6 +139,18 @@ func exiftoolAllowed(key string) bool {
 		return true
 	case group == "IFD0":
 		return tag == "Orientation"
+	case group == "MPF0":
+		// The MPF segment veil writes for a kept gain map.
+		return tag == "MPFVersion" || tag == "NumberOfImages"
+	case group == "MPImage1", group == "MPImage2":
+		switch tag {
+		case "MPImageFlags", "MPImageFormat", "MPImageType", "MPImageLength", "MPImageStart",
+			"DependentImage1EntryNumber", "DependentImage2EntryNumber", "MPImage2":
+			return true
+		}
+	case group == "XMP-hdrgm", group == "XMP-HDRGainMap", group == "XMP-apdi":
+		// The gain map parameters veil keeps (gainMapProps).
+		return true
 	case group == "JFIF":
 		return tag == "JFIFVersion" || tag == "ResolutionUnit" || tag == "XResolution" || tag == "YResolution"
 	case group == "Composite":

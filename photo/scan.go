@@ -74,6 +74,16 @@ func (r *Report) Count(c Category) int {
 	return n
 }
 
+// hasGainMap reports whether Scan found an HDR gain map after the image.
+func (r *Report) hasGainMap() bool {
+	for _, f := range r.Findings {
+		if f.Category == CatTrailer && f.Name == gainMapFinding {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *Report) add(c Category, source, name, value string) {
 	r.Findings = append(r.Findings, Finding{Category: c, Source: source, Name: name, Value: shorten(value)})
 }
@@ -108,6 +118,11 @@ func Scan(r io.ReaderAt, size int64) (*Report, error) {
 	switch f {
 	case JPEG:
 		err = scanJPEG(in, rep)
+		if err == nil && rep.hasGainMap() && checkJPEG(io.NewSectionReader(r, 0, size)) == nil {
+			// The MPF segment, XMP and gain map that Strip writes when it
+			// keeps a gain map: nothing left to drop.
+			rep.Findings = nil
+		}
 	case PNG:
 		err = scanPNG(in, rep)
 	case WebP:

@@ -15,6 +15,7 @@ type Result struct {
 	Orientation   int      // Exif orientation 1-8 kept in the output (1 when none); for HEIF, irot and imir's equivalent
 	Dropped       []string // what was removed, by kind, in file order
 	Extraneous    int64    // junk bytes between JPEG segments, skipped as decoders do
+	GainMap       bool     // a JPEG's HDR gain map was kept, made clean
 	BytesIn       int64
 	BytesOut      int64
 }
@@ -137,7 +138,7 @@ func stripWith(w io.Writer, r io.ReaderAt, size int64, res *Result, pf *proof) e
 	in := io.NewSectionReader(r, 0, size)
 	switch res.Format {
 	case JPEG:
-		err = stripJPEG(bw, in, res)
+		err = stripJPEGFile(bw, r, size, res)
 	case PNG:
 		err = stripPNG(bw, in, res)
 	case WebP:
