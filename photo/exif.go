@@ -12,22 +12,31 @@ const tagOrientation = 0x0112
 
 // exifOrientation reads the Orientation tag from IFD0 of a TIFF structure (the
 // body of an Exif block, without the "Exif\0\0" header). It returns 1 (the
-// default, upright) when the tag is absent, malformed or out of range. Every
-// offset is checked against len(tiff) before use.
+// default, upright) when the tag is absent, malformed or out of range.
 func exifOrientation(tiff []byte) int {
+	if v, ok := exifOrientationTag(tiff); ok {
+		return v
+	}
+	return 1
+}
+
+// exifOrientationTag returns the Orientation tag of IFD0 and whether it is
+// there and valid (1-8). Every offset is checked against len(tiff) before
+// use.
+func exifOrientationTag(tiff []byte) (int, bool) {
 	bo, ok := tiffOrder(tiff)
 	if !ok {
-		return 1
+		return 0, false
 	}
 	ifd := int64(bo.Uint32(tiff[4:8]))
 	if ifd < 8 || ifd+2 > int64(len(tiff)) {
-		return 1
+		return 0, false
 	}
 	n := int64(bo.Uint16(tiff[ifd:]))
 	for i := int64(0); i < n; i++ {
 		e := ifd + 2 + 12*i
 		if e+12 > int64(len(tiff)) {
-			return 1
+			return 0, false
 		}
 		if bo.Uint16(tiff[e:]) != tagOrientation {
 			continue
@@ -40,14 +49,14 @@ func exifOrientation(tiff []byte) int {
 		case typ == 4 && count >= 1: // LONG: seen from some software
 			v = int(bo.Uint32(tiff[e+8:]))
 		default:
-			return 1
+			return 0, false
 		}
 		if v < 1 || v > 8 {
-			return 1
+			return 0, false
 		}
-		return v
+		return v, true
 	}
-	return 1
+	return 0, false
 }
 
 // tiffOrder reads the byte order from a TIFF header (TIFF 6.0 §2) that is

@@ -13,7 +13,7 @@ import (
 // Format is an image container format.
 type Format int
 
-// The formats Sniff recognises. JPEG, PNG, WebP, HEIF and AVIF can be
+// The formats Sniff recognises. JPEG, PNG, WebP, HEIF, AVIF and TIFF can be
 // stripped; the others are recognised so that the refusal can name them.
 const (
 	Unknown Format = iota
@@ -80,20 +80,22 @@ func (f Format) Ext() string {
 		return ".heic"
 	case AVIF:
 		return ".avif"
+	case TIFF:
+		return ".tif"
 	}
 	return ""
 }
 
 // Strippable reports whether Strip supports the format.
 func (f Format) Strippable() bool {
-	return f == JPEG || f == PNG || f == WebP || f == HEIF || f == AVIF
+	return f == JPEG || f == PNG || f == WebP || f == HEIF || f == AVIF || f == TIFF
 }
 
 // StrippableFormats lists the formats Strip supports.
-func StrippableFormats() []Format { return []Format{JPEG, PNG, WebP, HEIF, AVIF} }
+func StrippableFormats() []Format { return []Format{JPEG, PNG, WebP, HEIF, AVIF, TIFF} }
 
 // strippableNames is how messages list the strippable formats.
-const strippableNames = "JPEG, PNG, WebP, HEIC and AVIF"
+const strippableNames = "JPEG, PNG, WebP, HEIC, AVIF and TIFF"
 
 // SniffLen is how many leading bytes Sniff needs to recognise every format.
 const SniffLen = 32
@@ -163,8 +165,12 @@ func sniff(b []byte) (Format, string) {
 		return GIF, "GIF"
 	case has(0, "II*\x00") && has(8, "CR"):
 		return RAW, "Canon CR2 raw"
-	case has(0, "II*\x00"), has(0, "MM\x00*"), has(0, "II+\x00"), has(0, "MM\x00+"):
-		return TIFF, "TIFF (or a TIFF-based camera raw such as DNG, NEF or ARW)"
+	case has(0, "II*\x00"), has(0, "MM\x00*"):
+		// Strip tells TIFF-based camera raw (DNG, NEF, ARW) from a TIFF
+		// image by its tags.
+		return TIFF, ""
+	case has(0, "II+\x00"), has(0, "MM\x00+"):
+		return TIFF, "BigTIFF"
 	case has(0, "IIRO"), has(0, "IIRS"), has(0, "MMOR"):
 		return RAW, "Olympus ORF raw"
 	case has(0, "IIU\x00"):

@@ -68,6 +68,12 @@ func TestMakeHEIFFixtures(t *testing.T) {
 	editFixture(t, filepath.Join(tmp, "phone.heic"), out("phone-irot.heic"), addRotation)
 	run("exiftool", append(metadata, out("phone-irot.heic"))...)
 
+	// As an iPhone 13 Pro writes a portrait photo: stored landscape, turned
+	// by irot 270° anti-clockwise, with Exif Orientation 6 saying the same
+	// to readers that ignore irot.
+	editFixture(t, filepath.Join(tmp, "phone.heic"), out("phone-irot270-exif6.heic"), addRotation270)
+	run("exiftool", append(metadata, "-IFD0:Orientation#=6", out("phone-irot270-exif6.heic"))...)
+
 	// An iPhone-style grid: a 2x2 grid of hidden 128x96 tiles, mirrored,
 	// with a user description naming the patient.
 	var tiles []string
@@ -159,6 +165,11 @@ func addProp(m *heifMeta, id uint32, typ string, body []byte, essential bool) {
 // HEIF §6.5.10), as an iPhone held upright records it.
 func addRotation(m *heifMeta) {
 	addProp(m, m.primary, "irot", []byte{1}, true)
+}
+
+// addRotation270 turns the primary image 270° anti-clockwise (irot angle 3).
+func addRotation270(m *heifMeta) {
+	addProp(m, m.primary, "irot", []byte{3}, true)
 }
 
 // addGrid makes the four images heif-enc wrote the tiles of a new primary

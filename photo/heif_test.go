@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -60,18 +61,21 @@ func TestStripHEIF(t *testing.T) {
 	fixtures := heifFixtures(t)
 	outDir := t.TempDir()
 	for _, tc := range []struct {
-		file      string
-		format    Format
-		w, h      int
-		keepProps []string
-		mustFind  []Category
-		mustDrop  []string
-		dropped   int // items removed
+		file        string
+		format      Format
+		w, h        int
+		orientation int // from irot and imir
+		exif        int // the Exif item's Orientation
+		keepProps   []string
+		mustFind    []Category
+		mustDrop    []string
+		dropped     int // items removed
 	}{
-		{"phone-irot.heic", HEIF, 256, 192, []string{"irot", "hvcC", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText, CatThumbnail}, []string{"Exif", "XMP", "thumbnail"}, 4},
-		{"grid.heic", HEIF, 256, 192, []string{"imir", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText}, []string{"Exif", "XMP", "udes property"}, 2},
-		{"alpha.heic", HEIF, 256, 192, []string{"hvcC", "ispe"}, []Category{CatGPS, CatThumbnail}, []string{"Exif", "XMP", "thumbnail", "part of a dropped item"}, 6},
-		{"phone.avif", AVIF, 256, 192, []string{"av1C", "colr", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText, CatThumbnail}, []string{"Exif", "XMP", "thumbnail"}, 3},
+		{"phone-irot.heic", HEIF, 256, 192, 8, 0, []string{"irot", "hvcC", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText, CatThumbnail}, []string{"Exif", "XMP", "thumbnail"}, 4},
+		{"phone-irot270-exif6.heic", HEIF, 256, 192, 6, 6, []string{"irot", "hvcC", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText, CatThumbnail}, []string{"Exif", "XMP", "thumbnail"}, 4},
+		{"grid.heic", HEIF, 256, 192, 2, 0, []string{"imir", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText}, []string{"Exif", "XMP", "udes property"}, 2},
+		{"alpha.heic", HEIF, 256, 192, 1, 0, []string{"hvcC", "ispe"}, []Category{CatGPS, CatThumbnail}, []string{"Exif", "XMP", "thumbnail", "part of a dropped item"}, 6},
+		{"phone.avif", AVIF, 256, 192, 1, 0, []string{"av1C", "colr", "ispe"}, []Category{CatGPS, CatDate, CatDevice, CatText, CatThumbnail}, []string{"Exif", "XMP", "thumbnail"}, 3},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			in := fixtures[tc.file]
@@ -85,9 +89,13 @@ func TestStripHEIF(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Format != tc.format || res.Width != tc.w || res.Height != tc.h || res.Orientation != 1 {
-				t.Errorf("result %v %dx%d orientation %d, want %v %dx%d", res.Format, res.Width, res.Height, res.Orientation, tc.format, tc.w, tc.h)
+			if res.Format != tc.format || res.Width != tc.w || res.Height != tc.h || res.Orientation != tc.orientation {
+				t.Errorf("result %v %dx%d orientation %d, want %v %dx%d orientation %d", res.Format, res.Width, res.Height, res.Orientation, tc.format, tc.w, tc.h, tc.orientation)
 			}
+			if rep.Orientation != tc.orientation || rep.ExifOrientation != tc.exif {
+				t.Errorf("scan: orientation %d, Exif's %d; want %d, %d", rep.Orientation, rep.ExifOrientation, tc.orientation, tc.exif)
+			}
+			checkDisplaySize(t, in, rep)
 			if res.BytesOut != int64(len(out)) || res.BytesIn != int64(len(in)) {
 				t.Errorf("byte counts %d/%d, want %d/%d", res.BytesIn, res.BytesOut, len(in), len(out))
 			}
@@ -772,5 +780,32 @@ func TestHEIFReferenceGraphLinear(t *testing.T) {
 	}
 	if len(p.drop) != n-1 {
 		t.Errorf("%d dropped, want %d", len(p.drop), n-1)
+	}
+}
+
+// checkDisplaySize compares the size Scan says a HEIF displays at with the
+// size libheif's heif-info gives the primary image once irot and imir are
+// applied, when heif-info is installed.
+func checkDisplaySize(t *testing.T, in []byte, rep *Report) {
+	t.Helper()
+	if _, err := exec.LookPath("heif-info"); err != nil {
+		t.Log("heif-info not installed: display size not cross-checked")
+		return
+	}
+	p := filepath.Join(t.TempDir(), "in.heic")
+	if err := os.WriteFile(p, in, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("heif-info", p).Output()
+	if err != nil {
+		t.Fatalf("heif-info: %v", err)
+	}
+	m := regexp.MustCompile(`image: (\d+)x(\d+) \(id=\d+\), primary`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("heif-info names no primary image:\n%s", out)
+	}
+	w, h := rep.DisplaySize()
+	if got := fmt.Sprintf("%dx%d", w, h); got != string(m[1])+"x"+string(m[2]) {
+		t.Errorf("scan says it displays at %s, heif-info at %sx%s", got, m[1], m[2])
 	}
 }

@@ -153,13 +153,6 @@ func (j *jpegReader) payload(n int) ([]byte, error) {
 	return b, nil
 }
 
-// skip discards n bytes.
-func (j *jpegReader) skip(n int) error {
-	got, err := j.br.Discard(n)
-	j.off += int64(got)
-	return formatErr(JPEG, j.off, err)
-}
-
 // scanData copies entropy-coded data (T.81 B.1.1.5), including stuffed
 // zeros and restart markers, to w (nil discards it) and returns the marker
 // that ends it. Bytes are copied exactly as they are, in spans as large as
@@ -312,13 +305,88 @@ func adobeMinimal(p []byte) ([]byte, bool) {
 	return p[:12], true
 }
 
+// jpegVisitor is what one pass over a JPEG does with its parts. walk does
+// the reading, so that strip, its self-check and scan see a file the same
+// way.
+type jpegVisitor struct {
+	// data receives the entropy-coded data of each scan byte for byte; nil
+	// discards it.
+	data io.Writer
+	// bare sees each marker without a length (RST0-7, TEM) met outside
+	// entropy-coded data; nil ignores them.
+	bare func(m byte) error
+	// segment sees each marker segment, scan headers included, in file
+	// order; p is valid until it returns.
+	segment func(m byte, p []byte) error
+	// strict refuses bytes between segments, which Strip never writes.
+	strict bool
+}
+
+// walk reads the marker segments after SOI up to and including EOI (T.81
+// B.2.1) and hands them to v. It returns with j positioned just after EOI,
+// so that the caller can see what follows it. A second SOI is refused: the
+// file is two images or damaged.
+func (j *jpegReader) walk(v jpegVisitor) error {
+	m, err := j.nextMarker()
+	for {
+		if err != nil {
+			return err
+		}
+		if v.strict && j.extraneous > 0 {
+			return j.errorf("extraneous bytes between segments")
+		}
+		switch {
+		case m == mEOI:
+			return nil
+		case m == mSOI:
+			return j.errorf("second start-of-image marker before end of image")
+		case isRST(m) || m == mTEM:
+			if v.bare != nil {
+				if err := v.bare(m); err != nil {
+					return err
+				}
+			}
+			m, err = j.nextMarker()
+			continue
+		}
+		var p []byte
+		var n int
+		n, err = j.segment(m)
+		if err == nil {
+			p, err = j.payload(n)
+		}
+		if err == nil {
+			err = v.segment(m, p)
+		}
+		if err != nil {
+			return err
+		}
+		if m == mSOS {
+			m, err = j.scanData(v.data)
+			continue
+		}
+		m, err = j.nextMarker()
+	}
+}
+
+// trailer discards what follows EOI and returns its length.
+func (j *jpegReader) trailer() (int64, error) {
+	n, err := io.Copy(io.Discard, j.br)
+	j.off += n
+	return n, err
+}
+
 // stripJPEG copies r to w keeping only what the allowlist of SPEC keeps.
-func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
+// gm, when not nil, says how to treat a gain map: see gainMapStrip.
+func stripJPEG(w io.Writer, r io.Reader, res *Result, gm *gainMapStrip) error {
 	j := newJPEGReader(r)
 	defer j.close()
 	if err := j.soi(); err != nil {
 		return err
 	}
+	cw := &countWriter{w: w}
+	w = cw
+	mpfDone, xmpDone := false, false
 	if _, err := w.Write([]byte{0xFF, mSOI}); err != nil {
 		return err
 	}
@@ -334,110 +402,123 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result) error {
 		return err
 	}
 	var frame jpegFrame
-	exifDone := false
-	m, err := j.nextMarker()
-	for {
-		if err != nil {
-			return err
-		}
-		switch {
-		case m == mEOI:
-			if _, err := w.Write([]byte{0xFF, mEOI}); err != nil {
-				return err
-			}
-			if !frame.seen {
-				return j.errorf("no frame header before end of image")
-			}
-			res.Width, res.Height = frame.width, frame.height
-			// Everything after EOI (trailers, MPF preview images, motion
-			// photo video) is dropped.
-			n, err := io.Copy(io.Discard, j.br)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				res.Dropped = append(res.Dropped, fmt.Sprintf("%d bytes after end of image", n))
-			}
-			j.off += n
-			res.Extraneous = j.extraneous
+	var orient keptOrientation
+	headerDone := false
+	writeExif := func(o int) error {
+		if o == 0 {
 			return nil
-		case m == mSOI:
-			return j.errorf("second start-of-image marker before end of image")
-		case isRST(m) || m == mTEM:
-			// Markers without a length; harmless, kept as they are.
-			if _, err := w.Write([]byte{0xFF, m}); err != nil {
-				return err
-			}
-			m, err = j.nextMarker()
-			continue
 		}
-		n, err := j.segment(m)
-		if err != nil {
+		return writeSeg(mAPP1, append([]byte(exifHeader), minimalTIFF(o)...))
+	}
+	err := j.walk(jpegVisitor{
+		data: w,
+		// Markers without a length are harmless and kept as they are.
+		bare: func(m byte) error {
+			_, err := w.Write([]byte{0xFF, m})
 			return err
-		}
-		switch {
-		case m == mSOS:
-			if !frame.seen {
-				return j.errorf("scan before frame header")
-			}
-			p, err := j.payload(n)
-			if err != nil {
-				return err
-			}
-			if err := writeSeg(m, p); err != nil {
-				return err
-			}
-			m, err = j.scanData(w)
-			continue
-		case isKeptTable(m):
-			p, err := j.payload(n)
-			if err != nil {
-				return err
-			}
-			frame.parse(m, p)
-			if err := writeSeg(m, p); err != nil {
-				return err
-			}
-		case isAPP(m) || m == mCOM:
-			p, err := j.payload(n)
-			if err != nil {
-				return err
-			}
-			kind := classifyJPEG(m, p)
-			var keep []byte
-			ok := false
-			switch kind {
-			case segJFIF:
-				keep, ok = jfifMinimal(p)
-			case segICC:
-				keep, ok = p, true
-			case segAdobe:
-				keep, ok = adobeMinimal(p)
-			case segExif:
-				if !exifDone {
-					exifDone = true
-					res.Orientation = exifOrientation(p[len(exifHeader):])
-					if res.Orientation != 1 {
-						keep, ok = append([]byte(exifHeader), minimalTIFF(res.Orientation)...), true
+		},
+		segment: func(m byte, p []byte) error {
+			switch {
+			case m == mSOS:
+				if !frame.seen {
+					return j.errorf("scan before frame header")
+				}
+				return writeSeg(m, p)
+			case isKeptTable(m):
+				// Before the first segment that is not APPn or COM, every
+				// APPn that declares an orientation has been seen, and an
+				// Exif block written here still precedes the frame.
+				if !headerDone && (gm == nil || !gm.isGainMap) {
+					if err := writeExif(orient.flush()); err != nil {
+						return err
 					}
 				}
-			}
-			if ok {
-				if err := writeSeg(m, keep); err != nil {
-					return err
+				headerDone = true
+				frame.parse(m, p)
+				return writeSeg(m, p)
+			case isAPP(m) || m == mCOM:
+				kind := classifyJPEG(m, p)
+				var keep []byte
+				ok := false
+				switch kind {
+				case segJFIF:
+					keep, ok = jfifMinimal(p)
+				case segICC:
+					keep, ok = p, true
+				case segAdobe:
+					keep, ok = adobeMinimal(p)
+				case segExif:
+					if gm != nil && gm.isGainMap {
+						break // the gain map's orientation is the primary's
+					}
+					if o := orient.exif(p[len(exifHeader):]); o != 0 {
+						keep, ok = append([]byte(exifHeader), minimalTIFF(o)...), true
+					}
+				case segXMP:
+					if !headerDone {
+						orient.xmp(p[len(xmpID):])
+					}
+					if gm != nil && !xmpDone {
+						xmpDone = true
+						keep, ok = gm.xmp(p[len(xmpID):])
+					}
+				case segMPF:
+					if gm != nil && gm.primaryOf != nil && !mpfDone {
+						mpfDone = true
+						base := cw.n + 4 + int64(len(mpfID))
+						keep, ok = buildMPF(gm.primaryOf.attr, gm.primaryOf.primaryLen, base, int64(len(gm.primaryOf.out))), true
+					}
 				}
-			}
-			if !ok || len(keep) != len(p) {
-				res.Dropped = append(res.Dropped, segName(m, kind))
-			}
-		default:
-			if m == 0xF7 || m == 0xF8 {
+				if ok {
+					if err := writeSeg(m, keep); err != nil {
+						return err
+					}
+				}
+				if !ok || len(keep) != len(p) {
+					res.Dropped = append(res.Dropped, segName(m, kind))
+				}
+				return nil
+			case m == 0xF7 || m == 0xF8:
 				return &UnsupportedError{Format: JPEG, Detail: "JPEG-LS"}
 			}
 			return j.errorf("unexpected marker 0x%02X", m)
-		}
-		m, err = j.nextMarker()
+		},
+	})
+	if err != nil {
+		return err
 	}
+	if _, err := w.Write([]byte{0xFF, mEOI}); err != nil {
+		return err
+	}
+	if !frame.seen {
+		return j.errorf("no frame header before end of image")
+	}
+	res.Width, res.Height = frame.width, frame.height
+	res.Orientation = orient.value()
+	if gm != nil {
+		gm.end = j.off
+		if gm.primaryOf != nil && !mpfDone {
+			return j.errorf("MPF segment not found again")
+		}
+	}
+	// Everything after EOI (trailers, MPF preview images and gain maps,
+	// motion photo video) is dropped.
+	var tr trailerFinder
+	n, err := io.Copy(&tr, j.br)
+	j.off += n
+	if err != nil {
+		return err
+	}
+	if gm != nil && gm.primaryOf != nil {
+		n -= gm.primaryOf.inLen // kept, made clean
+	} else if tr.gainMap {
+		res.Dropped = append(res.Dropped, "HDR gain map")
+	}
+	if n > 0 {
+		res.Dropped = append(res.Dropped, fmt.Sprintf("%d bytes after end of image", n))
+	}
+	res.Extraneous = j.extraneous
+	return nil
 }
 
 func segName(m byte, kind jpegSeg) string {
@@ -467,73 +548,274 @@ func segName(m byte, kind jpegSeg) string {
 }
 
 // checkJPEG re-parses a stripped JPEG and fails if it holds anything the
-// allowlist drops, or if it does not parse from SOI to a final EOI.
+// allowlist drops, or if it does not parse from SOI to a final EOI. After
+// EOI only a kept gain map may follow, exactly as the MPF segment says and
+// exactly as veil writes one.
 func checkJPEG(r io.Reader) error {
+	j := newJPEGReader(r)
+	defer j.close()
+	mpf, err := checkJPEGImage(j, false)
+	if err != nil {
+		return err
+	}
+	if mpf == nil {
+		if n, _ := j.trailer(); n > 0 {
+			return j.errorf("%d bytes after end of image", n)
+		}
+		return nil
+	}
+	// A primary image with a gain map: MPF says where it is and how long.
+	primaryLen := j.off
+	if mpf.size[0] != uint32(primaryLen) || int64(mpf.off[1]) != primaryLen-mpf.base {
+		return j.errorf("MPF segment does not describe the images that follow")
+	}
+	g := newJPEGReader(io.LimitReader(j.br, int64(mpf.size[1])+1))
+	defer g.close()
+	if _, err := checkJPEGImage(g, true); err != nil {
+		return err
+	}
+	if g.off != int64(mpf.size[1]) {
+		return j.errorf("gain map is not the length MPF says")
+	}
+	if n, _ := io.Copy(io.Discard, g.br); n > 0 {
+		return j.errorf("%d bytes after the gain map", n)
+	}
+	if n, _ := io.Copy(io.Discard, j.br); n > 0 {
+		return j.errorf("%d bytes after the gain map", n)
+	}
+	return nil
+}
+
+// checkedMPF is what checkJPEGImage read from a kept MPF segment.
+type checkedMPF struct {
+	size, off []uint32
+	base      int64 // file offset of the MPF TIFF header
+}
+
+// checkJPEGImage checks one image from SOI to EOI: the primary (which may
+// carry veil's MPF segment and hdrgm XMP, returned when present) or the
+// gain map (which must carry veil's gain-map XMP).
+func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
+	if err := j.soi(); err != nil {
+		return nil, err
+	}
+	var frame jpegFrame
+	var mpf *checkedMPF
+	scans, exifs, xmps := 0, 0, 0
+	err := j.walk(jpegVisitor{
+		strict: true,
+		segment: func(m byte, p []byte) error {
+			switch {
+			case m == mSOS:
+				scans++
+			case isKeptTable(m):
+				frame.parse(m, p)
+			case isAPP(m) || m == mCOM:
+				switch kind := classifyJPEG(m, p); kind {
+				case segJFIF:
+					if len(p) != 14 || p[12] != 0 || p[13] != 0 {
+						return j.errorf("JFIF segment carries a thumbnail")
+					}
+				case segICC:
+				case segAdobe:
+					if len(p) != 12 {
+						return j.errorf("Adobe segment has extra bytes")
+					}
+				case segExif:
+					exifs++
+					if gainMap || exifs > 1 || !isMinimalTIFF(p[len(exifHeader):]) {
+						return j.errorf("Exif segment holds more than the orientation")
+					}
+				case segXMP:
+					xmps++
+					if xmps > 1 || !xmpKept(p, gainMap) {
+						return j.errorf("XMP segment holds more than the gain map parameters")
+					}
+				case segMPF:
+					attr, size, off, ok := mpfEntries(p)
+					if gainMap || mpf != nil || !ok || len(attr) != 2 || off[0] != 0 ||
+						!bytes.Equal(p, buildMPF([2]uint32{attr[0], attr[1]}, int64(size[0]), int64(size[0])-int64(off[1]), int64(size[1]))) {
+						return j.errorf("MPF segment is not one veil writes")
+					}
+					mpf = &checkedMPF{size: size, off: off, base: j.off - int64(len(p)) + int64(len(mpfID))}
+				default:
+					return j.errorf("%s segment left in output", segName(m, kind))
+				}
+			default:
+				return j.errorf("unexpected marker 0x%02X", m)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !frame.seen || scans == 0 {
+		return nil, j.errorf("no frame or no scan")
+	}
+	if gainMap && xmps == 0 {
+		return nil, j.errorf("gain map without its parameters")
+	}
+	if !gainMap && xmps > 0 && mpf == nil {
+		return nil, j.errorf("XMP segment without a gain map")
+	}
+	return mpf, nil
+}
+
+// xmpKept reports whether an XMP segment is one veil writes: hdrgm:Version
+// alone in a primary image, the allowlisted parameters in a gain map.
+func xmpKept(p []byte, gainMap bool) bool {
+	if !gainMap {
+		return bytes.Equal(p, primaryGainMapXMP)
+	}
+	props, ok := readGainMapXMP(p[len(xmpID):])
+	return ok && bytes.Equal(p, gainMapXMP(props))
+}
+
+// scanJPEG reports the metadata segments of a JPEG and what follows its
+// end of image.
+func scanJPEG(r io.Reader, rep *Report) error {
 	j := newJPEGReader(r)
 	defer j.close()
 	if err := j.soi(); err != nil {
 		return err
 	}
 	var frame jpegFrame
-	scans, exifs := 0, 0
-	m, err := j.nextMarker()
-	for {
-		if err != nil {
-			return err
-		}
-		if j.extraneous > 0 {
-			return j.errorf("extraneous bytes between segments")
-		}
-		switch {
-		case m == mEOI:
-			if !frame.seen || scans == 0 {
-				return j.errorf("no frame or no scan")
-			}
-			if n, _ := io.Copy(io.Discard, j.br); n > 0 {
-				return j.errorf("%d bytes after end of image", n)
+	var orient keptOrientation
+	headerDone := false
+	err := j.walk(jpegVisitor{
+		segment: func(m byte, p []byte) error {
+			switch {
+			case isKeptTable(m):
+				if !headerDone {
+					headerDone = true
+					orient.flush()
+				}
+				frame.parse(m, p)
+			case isAPP(m) || m == mCOM:
+				kind := classifyJPEG(m, p)
+				switch {
+				case kind == segExif:
+					orient.exif(p[len(exifHeader):])
+				case kind == segXMP && !headerDone:
+					orient.xmp(p[len(xmpID):])
+				}
+				scanJPEGSegment(m, kind, p, rep)
 			}
 			return nil
-		case isRST(m) || m == mTEM:
-			m, err = j.nextMarker()
-			continue
-		}
-		n, err := j.segment(m)
-		if err != nil {
-			return err
-		}
-		p, err := j.payload(n)
-		if err != nil {
-			return err
-		}
-		switch {
-		case m == mSOS:
-			scans++
-			m, err = j.scanData(nil)
-			continue
-		case isKeptTable(m):
-			frame.parse(m, p)
-		case isAPP(m) || m == mCOM:
-			switch kind := classifyJPEG(m, p); kind {
-			case segJFIF:
-				if len(p) != 14 || p[12] != 0 || p[13] != 0 {
-					return j.errorf("JFIF segment carries a thumbnail")
-				}
-			case segICC:
-			case segAdobe:
-				if len(p) != 12 {
-					return j.errorf("Adobe segment has extra bytes")
-				}
-			case segExif:
-				exifs++
-				if exifs > 1 || !isMinimalTIFF(p[len(exifHeader):]) {
-					return j.errorf("Exif segment holds more than the orientation")
-				}
-			default:
-				return j.errorf("%s segment left in output", segName(m, kind))
-			}
-		default:
-			return j.errorf("unexpected marker 0x%02X", m)
-		}
-		m, err = j.nextMarker()
+		},
+	})
+	if err != nil {
+		return err
 	}
+	rep.Width, rep.Height = frame.width, frame.height
+	rep.Orientation = orient.value()
+	var tr trailerFinder
+	n, err := io.Copy(&tr, j.br)
+	if err != nil {
+		return err
+	}
+	if tr.gainMap {
+		rep.add(CatTrailer, "file", gainMapFinding, "")
+	}
+	switch {
+	case tr.video:
+		rep.add(CatTrailer, "file", "motion-photo video after end of image", fmt.Sprintf("%d bytes", n))
+	case n > 0:
+		rep.add(CatTrailer, "file", "data after end of image", fmt.Sprintf("%d bytes", n))
+	}
+	return nil
+}
+
+// gainMapFinding names a gain map in Scan's findings.
+const gainMapFinding = "HDR gain map after end of image"
+
+// trailerFinder watches the bytes after a JPEG's EOI for what a user would
+// look for there. The video of a motion photo: Samsung's follows a
+// "MotionPhoto_Data" marker; Google's (Motion Photo, MicroVideo) and others
+// append an MP4 file, whose first box is ftyp (ISO/IEC 14496-12 §4.3). An
+// HDR gain map: an MPF secondary JPEG whose XMP uses the hdrgm namespace
+// (Ultra HDR, Adobe), Apple's auxiliary image type, or whose APP2 holds
+// ISO 21496-1 metadata. Strip drops every trailer alike, so a gain-map photo
+// keeps only its SDR rendition; Scan and Strip say so.
+type trailerFinder struct {
+	tail           []byte // the last bytes seen, for a pattern split across writes
+	video, gainMap bool
+}
+
+// gainMapIDs mark a gain map image.
+var gainMapIDs = [][]byte{
+	[]byte("http://ns.adobe.com/hdr-gain-map/1.0/"),
+	[]byte("urn:com:apple:photo:2020:aux:hdrgainmap"),
+	[]byte("urn:iso:std:iso:ts:21496:-1"),
+}
+
+func (m *trailerFinder) Write(p []byte) (int, error) {
+	const keep = 40 // longer than every pattern
+	edge := append(m.tail, p[:min(len(p), keep)]...)
+	m.video = m.video || hasMotionVideo(edge) || hasMotionVideo(p)
+	for _, id := range gainMapIDs {
+		m.gainMap = m.gainMap || bytes.Contains(edge, id) || bytes.Contains(p, id)
+	}
+	m.tail = append(m.tail, p[max(0, len(p)-keep):]...)
+	m.tail = m.tail[max(0, len(m.tail)-keep):]
+	return len(p), nil
+}
+
+// hasMotionVideo reports whether b holds Samsung's motion photo marker or
+// the header of an ftyp box: a 32-bit size below 256 and at least 16.
+func hasMotionVideo(b []byte) bool {
+	if bytes.Contains(b, []byte("MotionPhoto_Data")) {
+		return true
+	}
+	for i := 0; ; {
+		k := bytes.Index(b[i:], []byte("ftyp"))
+		if k < 0 {
+			return false
+		}
+		i += k
+		if i >= 4 && b[i-4] == 0 && b[i-3] == 0 && b[i-2] == 0 && b[i-1] >= 16 {
+			return true
+		}
+		i += 4
+	}
+}
+
+// scanJPEGSegment reports what one APPn or COM segment holds.
+func scanJPEGSegment(m byte, kind jpegSeg, p []byte, rep *Report) {
+	switch kind {
+	case segJFIF:
+		if len(p) >= 14 && int(p[12])*int(p[13]) > 0 {
+			rep.add(CatThumbnail, "JFIF", "thumbnail", fmt.Sprintf("%dx%d", p[12], p[13]))
+		}
+	case segJFXX:
+		rep.add(CatThumbnail, "JFXX", "thumbnail", fmt.Sprintf("%d bytes", len(p)))
+	case segExif:
+		if tiff := p[len(exifHeader):]; !isMinimalTIFF(tiff) {
+			scanExif(tiff, "EXIF", rep)
+		}
+	case segXMP:
+		scanXMP(p[len(xmpID):], "XMP", rep)
+	case segXMPExt:
+		rep.add(CatText, "XMP", "extended XMP", fmt.Sprintf("%d bytes", len(p)))
+	case segICC, segAdobe:
+	case segMPF:
+		rep.add(CatThumbnail, "MPF", "preview images", "")
+	case segIPTC:
+		rep.add(CatText, "IPTC", "Photoshop/IPTC block", fmt.Sprintf("%d bytes", len(p)))
+	case segComment:
+		rep.add(CatText, "JPEG comment", "COM", string(p))
+	default:
+		rep.add(CatOther, "JPEG", segName(m, kind), appID(p))
+	}
+}
+
+// appID returns the printable identifier at the start of an APPn payload.
+func appID(p []byte) string {
+	if i := bytes.IndexByte(p, 0); i >= 0 && i < 40 {
+		p = p[:i]
+	} else if len(p) > 12 {
+		p = p[:12]
+	}
+	return string(p)
 }

@@ -2,10 +2,12 @@ package photo
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"strings"
 )
 
 const pngSignature = "\x89PNG\r\n\x1a\n"
@@ -145,7 +147,14 @@ func stripPNG(w io.Writer, r io.Reader, res *Result) error {
 	if _, err := io.WriteString(w, pngSignature); err != nil {
 		return err
 	}
-	first, exifDone := true, false
+	first, idat := true, false
+	var orient keptOrientation
+	writeExif := func(o int) error {
+		if o == 0 {
+			return nil
+		}
+		return writePNGChunk(w, "eXIf", minimalTIFF(o))
+	}
 	for {
 		typ, n, raw, err := p.header()
 		if err != nil {
@@ -169,24 +178,39 @@ func stripPNG(w io.Writer, r io.Reader, res *Result) error {
 				return err
 			}
 		case pngKept[typ]:
+			// PNG §5.6: eXIf before IDAT. An orientation that only XMP
+			// after the image data declares is written before IEND, where
+			// exiftool and Pillow still read it.
+			if typ == "IDAT" && !idat || typ == "IEND" {
+				idat = true
+				if err := writeExif(orient.flush()); err != nil {
+					return err
+				}
+			}
 			if _, err := w.Write(raw[:]); err != nil {
 				return err
 			}
 			if err := p.copyChunk(w, raw, n); err != nil {
 				return err
 			}
-		case typ == "eXIf" && !exifDone && n <= maxMetaChunk:
-			exifDone = true
+		case typ == "eXIf" && !orient.exifSeen && n <= maxMetaChunk:
 			d, err := p.data(raw, n)
 			if err != nil {
 				return err
 			}
 			res.Dropped = append(res.Dropped, "eXIf")
-			if res.Orientation = exifOrientation(d); res.Orientation != 1 {
-				if err := writePNGChunk(w, "eXIf", minimalTIFF(res.Orientation)); err != nil {
-					return err
-				}
+			if err := writeExif(orient.exif(d)); err != nil {
+				return err
 			}
+		case typ == "iTXt" && n <= maxMetaChunk:
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			if x, ok := pngXMP(d); ok {
+				orient.xmp(x)
+			}
+			res.Dropped = append(res.Dropped, typ)
 		default:
 			if err := p.copyChunk(nil, raw, n); err != nil {
 				return err
@@ -195,6 +219,7 @@ func stripPNG(w io.Writer, r io.Reader, res *Result) error {
 		}
 		first = false
 		if typ == "IEND" {
+			res.Orientation = orient.value()
 			n, err := io.Copy(io.Discard, p.br)
 			if err != nil {
 				return err
@@ -256,4 +281,120 @@ func checkPNG(r io.Reader) error {
 			return nil
 		}
 	}
+}
+
+// scanPNG reports the chunks Strip would drop from a PNG.
+func scanPNG(r io.Reader, rep *Report) error {
+	p := newPNGReader(r)
+	defer p.close()
+	if err := p.signature(); err != nil {
+		return err
+	}
+	var orient keptOrientation
+	idat := false
+	for {
+		typ, n, raw, err := p.header()
+		if err != nil {
+			return err
+		}
+		switch {
+		case typ == "IHDR" && n == 13:
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			rep.Width = int(binary.BigEndian.Uint32(d[0:4]))
+			rep.Height = int(binary.BigEndian.Uint32(d[4:8]))
+		case pngKept[typ]:
+			if typ == "IDAT" && !idat || typ == "IEND" {
+				idat = true
+				orient.flush()
+			}
+			if err := p.copyChunk(nil, raw, n); err != nil {
+				return err
+			}
+		case n <= maxMetaChunk && (typ == "eXIf" || typ == "tEXt" || typ == "iTXt" || typ == "zTXt"):
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			if typ == "eXIf" {
+				orient.exif(d)
+				if !isMinimalTIFF(d) {
+					scanExif(d, "PNG eXIf", rep)
+				}
+				break
+			}
+			if x, ok := pngXMP(d); ok && typ == "iTXt" {
+				orient.xmp(x)
+			}
+			scanPNGText(typ, d, rep)
+		case typ == "tIME":
+			if err := p.copyChunk(nil, raw, n); err != nil {
+				return err
+			}
+			rep.add(CatDate, "PNG tIME", "last modification time", "")
+		default:
+			if err := p.copyChunk(nil, raw, n); err != nil {
+				return err
+			}
+			rep.add(CatOther, "PNG", typ+" chunk", fmt.Sprintf("%d bytes", n))
+		}
+		if typ == "IEND" {
+			rep.Orientation = orient.value()
+			n, err := io.Copy(io.Discard, p.br)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				rep.add(CatTrailer, "file", "data after IEND", fmt.Sprintf("%d bytes", n))
+			}
+			return nil
+		}
+	}
+}
+
+// scanPNGText reports a tEXt, zTXt or iTXt chunk by its keyword (PNG §11.3.4).
+func scanPNGText(typ string, d []byte, rep *Report) {
+	key, rest, _ := bytes.Cut(d, []byte{0})
+	k := string(key)
+	source := "PNG " + typ
+	if k == "XML:com.adobe.xmp" {
+		if x, ok := pngXMP(d); ok && typ == "iTXt" {
+			scanXMP(x, "XMP", rep)
+			return
+		}
+		rep.add(CatText, "XMP", "XMP packet", fmt.Sprintf("%d bytes", len(d)))
+		return
+	}
+	value := ""
+	if typ == "tEXt" {
+		value = string(rest)
+	}
+	switch strings.ToLower(k) {
+	case "creation time", "date:create", "date:modify", "date:timestamp", "timestamp":
+		rep.add(CatDate, source, k, value)
+	case "software", "source", "make", "model":
+		rep.add(CatDevice, source, k, value)
+	case "raw profile type exif", "raw profile type app1":
+		rep.add(CatText, source, k+" (embedded EXIF)", "")
+	default:
+		rep.add(CatText, source, k, value)
+	}
+}
+
+// pngXMP returns the XMP packet an iTXt chunk's data holds uncompressed
+// under the keyword XMP specifies for PNG (XMP Part 3 §1.1.5).
+func pngXMP(d []byte) ([]byte, bool) {
+	key, rest, _ := bytes.Cut(d, []byte{0})
+	if string(key) != "XML:com.adobe.xmp" || len(rest) < 2 || rest[0] != 0 {
+		return nil, false
+	}
+	// compression flag, method, language tag\0, translated keyword\0, text
+	_, after, ok := bytes.Cut(rest[2:], []byte{0})
+	if !ok {
+		return nil, false
+	}
+	_, text, ok := bytes.Cut(after, []byte{0})
+	return text, ok
 }

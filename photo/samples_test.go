@@ -58,7 +58,8 @@ var (
 // samples returns the real photos the tests run on: the camera JPEGs that
 // ship with goexif (GPS, maker notes, thumbnails, orientation 1-8), the JPEG
 // and PNG test images of the standard library, the WebP and PNG test images
-// of golang.org/x/image, and veil's own fixtures in testdata/.
+// of golang.org/x/image, and veil's own fixtures in testdata/,
+// photo/testdata/orientation and photo/testdata/gainmap.
 //
 // Most goexif camera samples hold only the metadata part of the original
 // file (the image data was cut off to keep the module small). Those are
@@ -80,6 +81,10 @@ func samples(t testing.TB) []sample {
 			filepath.Join("..", "testdata", "photos", "*.jpg"),
 			filepath.Join("..", "testdata", "photos", "*.png"),
 			filepath.Join("..", "testdata", "photos", "*.webp"),
+			filepath.Join("testdata", "orientation", "*.jpg"),
+			filepath.Join("testdata", "gainmap", "*.jpg"),
+			filepath.Join("testdata", "orientation", "*.png"),
+			filepath.Join("testdata", "orientation", "*.webp"),
 		} {
 			m, _ := filepath.Glob(pat)
 			files = append(files, m...)
@@ -134,6 +139,18 @@ func exiftoolAllowed(key string) bool {
 		return true
 	case group == "IFD0":
 		return tag == "Orientation"
+	case group == "MPF0":
+		// The MPF segment veil writes for a kept gain map.
+		return tag == "MPFVersion" || tag == "NumberOfImages"
+	case group == "MPImage1", group == "MPImage2":
+		switch tag {
+		case "MPImageFlags", "MPImageFormat", "MPImageType", "MPImageLength", "MPImageStart",
+			"DependentImage1EntryNumber", "DependentImage2EntryNumber", "MPImage2":
+			return true
+		}
+	case group == "XMP-hdrgm", group == "XMP-HDRGainMap", group == "XMP-apdi":
+		// The gain map parameters veil keeps (gainMapProps).
+		return true
 	case group == "JFIF":
 		return tag == "JFIFVersion" || tag == "ResolutionUnit" || tag == "XResolution" || tag == "YResolution"
 	case group == "Composite":
@@ -179,4 +196,26 @@ var heifExiftoolAllowed = map[string]bool{
 	"AV1ConfigurationVersion": true, "SeqProfile": true, "SeqLevelIdx0": true, "SeqTier0": true,
 	"HighBitDepth": true, "TwelveBit": true, "ChromaSubsamplingX": true, "ChromaSubsamplingY": true,
 	"InitialDelaySamples": true,
+}
+
+// exiftoolTIFFAllowed lists the tags exiftool reads from the IFDs of a
+// stripped TIFF: the image-structure tags Strip keeps, on every page.
+func exiftoolTIFFAllowed(key string) bool {
+	group, tag, _ := strings.Cut(key, ":")
+	if !strings.HasPrefix(group, "IFD") || group == "IFD" {
+		return false
+	}
+	switch tag {
+	case "SubfileType", "OldSubfileType", "ImageWidth", "ImageHeight", "BitsPerSample", "Compression",
+		"PhotometricInterpretation", "Thresholding", "FillOrder", "StripOffsets", "Orientation",
+		"SamplesPerPixel", "RowsPerStrip", "StripByteCounts", "MinSampleValue", "MaxSampleValue",
+		"XResolution", "YResolution", "PlanarConfiguration", "GrayResponseUnit", "GrayResponseCurve",
+		"T4Options", "T6Options", "ResolutionUnit", "PageNumber", "TransferFunction", "Predictor",
+		"WhitePoint", "PrimaryChromaticities", "ColorMap", "HalftoneHints", "TileWidth", "TileLength",
+		"TileOffsets", "TileByteCounts", "InkSet", "NumberofInks", "DotRange", "ExtraSamples",
+		"SampleFormat", "SMinSampleValue", "SMaxSampleValue", "JPEGTables", "YCbCrCoefficients",
+		"YCbCrSubSampling", "YCbCrPositioning", "ReferenceBlackWhite":
+		return true
+	}
+	return false
 }

@@ -12,9 +12,10 @@ import (
 type Result struct {
 	Format        Format
 	Width, Height int      // as stored, before orientation is applied
-	Orientation   int      // Exif orientation 1-8 kept in the output (1 when none)
+	Orientation   int      // Exif orientation 1-8 kept in the output (1 when none); for HEIF, irot and imir's equivalent
 	Dropped       []string // what was removed, by kind, in file order
 	Extraneous    int64    // junk bytes between JPEG segments, skipped as decoders do
+	GainMap       bool     // a JPEG's HDR gain map was kept, made clean
 	BytesIn       int64
 	BytesOut      int64
 }
@@ -26,8 +27,10 @@ type Result struct {
 // WebP, the image, alpha, animation and ICC chunks; for HEIF and AVIF, the
 // image items (primary, grid tiles, alpha, depth and gain maps) with their
 // properties, without Exif, XMP and thumbnail items, whose bytes leave the
-// file too. A rotated JPEG, PNG or WebP keeps its Orientation in a new
-// minimal Exif block that holds nothing else; HEIF keeps its irot property.
+// file too; for TIFF, every page with only its image-structure tags and its
+// strips or tiles. A rotated JPEG, PNG or WebP keeps its Orientation in a new
+// minimal Exif block that holds nothing else; HEIF keeps its irot and imir
+// properties, TIFF its Orientation tag.
 //
 // Strip re-parses its own output — read back from w when w is a file, else
 // concurrently as it is written; if the output does not
@@ -59,6 +62,7 @@ func Strip(w io.Writer, r io.ReaderAt, size int64) (*Result, error) {
 // the digest of every kept item's bytes: the proof that they were copied
 // unchanged. The stripper fills it before it writes its first byte.
 type proof struct {
+	tiff    [][sha256.Size]byte // TIFF: each page's strips or tiles
 	items   map[uint32][sha256.Size]byte
 	primary uint32
 }
@@ -134,13 +138,15 @@ func stripWith(w io.Writer, r io.ReaderAt, size int64, res *Result, pf *proof) e
 	in := io.NewSectionReader(r, 0, size)
 	switch res.Format {
 	case JPEG:
-		err = stripJPEG(bw, in, res)
+		err = stripJPEGFile(bw, r, size, res)
 	case PNG:
 		err = stripPNG(bw, in, res)
 	case WebP:
 		err = stripWebP(bw, r, size, res)
 	case HEIF, AVIF:
 		err = stripHEIF(bw, r, size, res, pf)
+	case TIFF:
+		err = stripTIFF(bw, r, size, res, pf)
 	}
 	if err != nil {
 		return err
@@ -178,6 +184,8 @@ func check(f Format, r io.Reader, pf *proof) error {
 		return checkWebP(r)
 	case HEIF, AVIF:
 		return checkHEIF(f, r, pf)
+	case TIFF:
+		return checkTIFF(r, pf)
 	}
 	return &UnsupportedError{Format: f}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // WebP container (RIFF, https://developers.google.com/speed/webp/docs/riff_container).
@@ -118,8 +119,8 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 		return webpErr(12, "no chunks")
 	}
 	hasVP8X := chunks[0].fourcc == "VP8X"
-	var exif []byte // the minimal EXIF chunk payload, if the photo is rotated
-	hasICC, hasImage, exifSeen := false, false, false
+	var orient keptOrientation
+	hasICC, hasImage := false, false
 	total := int64(4) // "WEBP"
 	for i, c := range chunks {
 		switch {
@@ -127,15 +128,15 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 			if i != 0 || c.size < 10 {
 				return webpErr(c.off, "misplaced or malformed VP8X chunk")
 			}
-		case c.fourcc == "EXIF" && hasVP8X && !exifSeen && c.size <= maxMetaChunk:
-			exifSeen = true
+		case (c.fourcc == "EXIF" && !orient.exifSeen || c.fourcc == "XMP ") && hasVP8X && c.size <= maxMetaChunk:
 			p, err := readChunk(r, c)
 			if err != nil {
 				return err
 			}
-			if res.Orientation = exifOrientation(webpTIFF(p)); res.Orientation != 1 {
-				exif = minimalTIFF(res.Orientation)
-				total += 8 + int64(len(exif))
+			if c.fourcc == "EXIF" {
+				orient.exif(webpTIFF(p))
+			} else {
+				orient.xmp(p)
 			}
 			continue
 		}
@@ -152,6 +153,16 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 	}
 	if !hasImage {
 		return webpErr(12, "no image data chunk")
+	}
+	// The whole file has been read: XMP's orientation counts wherever it
+	// is, and the EXIF chunk goes where the first EXIF or XMP chunk was,
+	// after the image data as the container specifies.
+	orient.flush()
+	res.Orientation = orient.value()
+	var exif []byte // the minimal EXIF chunk payload, if the photo is rotated
+	if orient.written {
+		exif = minimalTIFF(res.Orientation)
+		total += 8 + int64(len(exif))
 	}
 	if total > 1<<32-1 {
 		return webpErr(0, "file too large for RIFF")
@@ -173,7 +184,7 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 	exifWritten := false
 	for _, c := range chunks {
 		if !webpKept[c.fourcc] {
-			if c.fourcc == "EXIF" && exif != nil && !exifWritten {
+			if (c.fourcc == "EXIF" || c.fourcc == "XMP ") && exif != nil && !exifWritten {
 				exifWritten = true
 				if err := writeHdr("EXIF", int64(len(exif))); err != nil {
 					return err
@@ -319,6 +330,60 @@ func checkWebP(r io.Reader) error {
 	}
 	if n, _ := io.Copy(io.Discard, br); n > 0 {
 		return webpErr(off, "%d bytes after the RIFF data", n)
+	}
+	return nil
+}
+
+// scanWebP reports the chunks Strip would drop from a WebP.
+func scanWebP(r io.ReaderAt, size int64, rep *Report) error {
+	chunks, end, err := webpChunks(r, size)
+	if err != nil {
+		return err
+	}
+	// Strip keeps the orientation only where VP8X can flag it.
+	hasVP8X := len(chunks) > 0 && chunks[0].fourcc == "VP8X"
+	var orient keptOrientation
+	for _, c := range chunks {
+		if rep.Width == 0 && (c.fourcc == "VP8X" || c.fourcc == "VP8 " || c.fourcc == "VP8L") {
+			p, err := readChunk(r, webpChunk{off: c.off, size: min(c.size, 10)})
+			if err != nil {
+				return err
+			}
+			rep.Width, rep.Height, _ = webpSize(c.fourcc, p)
+		}
+		switch {
+		case webpKept[c.fourcc]:
+		case c.size > maxMetaChunk:
+			rep.add(CatOther, "WebP", c.fourcc+" chunk", fmt.Sprintf("%d bytes", c.size))
+		case c.fourcc == "EXIF":
+			p, err := readChunk(r, c)
+			if err != nil {
+				return err
+			}
+			tiff := webpTIFF(p)
+			if hasVP8X {
+				orient.exif(tiff)
+			}
+			if !isMinimalTIFF(tiff) {
+				scanExif(tiff, "EXIF", rep)
+			}
+		case c.fourcc == "XMP ":
+			p, err := readChunk(r, c)
+			if err != nil {
+				return err
+			}
+			if hasVP8X {
+				orient.xmp(p)
+			}
+			scanXMP(p, "XMP", rep)
+		default:
+			rep.add(CatOther, "WebP", strings.TrimSpace(c.fourcc)+" chunk", fmt.Sprintf("%d bytes", c.size))
+		}
+	}
+	orient.flush()
+	rep.Orientation = orient.value()
+	if end < size {
+		rep.add(CatTrailer, "file", "data after the RIFF data", fmt.Sprintf("%d bytes", size-end))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/veil-photo/veil/internal/testphoto"
+	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
 )
 
@@ -23,8 +24,8 @@ func load(p string) (*image.NRGBA64, error) {
 	return testphoto.Pixels(b)
 }
 
-// pixcmp INDIR OUTDIR compares the decoded pixels of every JPEG, PNG and
-// WebP under INDIR with those of its stripped copy under OUTDIR (as veil
+// pixcmp INDIR OUTDIR compares the decoded pixels of every JPEG, PNG, WebP
+// and TIFF (its first page) under INDIR with those of its stripped copy under OUTDIR (as veil
 // strip -o OUTDIR INDIR names it: OUTDIR/base(INDIR)/...). HEIC and AVIF are
 // left to heif-convert (scripts/check-folder.sh). Exit status 1 if any differ.
 func main() {

@@ -1,0 +1,113 @@
+package photo
+
+import (
+	"bytes"
+	"image/jpeg"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/veil-photo/veil/internal/testphoto"
+)
+
+// mpfSecondImage finds the second image of a JPEG through its MPF segment,
+// as a gain-map-aware reader (Skia, libultrahdr) does.
+func mpfSecondImage(t *testing.T, b []byte) []byte {
+	t.Helper()
+	j := newJPEGReader(bytes.NewReader(b))
+	defer j.close()
+	var mpf []byte
+	var base int64
+	j.soi()
+	j.walk(jpegVisitor{segment: func(m byte, p []byte) error {
+		if classifyJPEG(m, p) == segMPF && mpf == nil {
+			mpf, base = bytes.Clone(p), j.off-int64(len(p))+int64(len(mpfID))
+		}
+		return nil
+	}})
+	_, size, off, ok := mpfEntries(mpf)
+	if !ok || len(size) < 2 || base+int64(off[1])+int64(size[1]) > int64(len(b)) {
+		t.Fatalf("no second image in MPF")
+	}
+	return b[base+int64(off[1]) : base+int64(off[1])+int64(size[1])]
+}
+
+// gainMapParams returns the gain map parameters in an image's XMP.
+func gainMapParams(t *testing.T, gm []byte) []xmpProp {
+	t.Helper()
+	meta := testphoto.Metadata(gm)
+	i := bytes.Index(meta, []byte(xmpID))
+	if i < 0 {
+		t.Fatal("gain map has no XMP")
+	}
+	n := int(meta[i-2])<<8 | int(meta[i-1])
+	props, ok := readGainMapXMP(meta[i+len(xmpID) : i-2+n])
+	if !ok {
+		t.Fatal("gain map XMP has no gain map parameters")
+	}
+	return props
+}
+
+// TestGainMapKept runs libavif's Apple and hdrgm gain-map JPEGs through
+// Strip (issue 16.2): the gain map stays, found through the new MPF segment
+// as a gain-map-aware reader finds it, with the same parameters, the same
+// tables and entropy-coded data byte for byte and the same decoded pixels;
+// the primary decodes as before; the output scans clean; and exiftool finds
+// nothing in the extracted gain map beyond its parameters.
+func TestGainMapKept(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "gainmap", "*.jpg"))
+	if len(files) < 3 {
+		t.Fatalf("only %d gain-map samples", len(files))
+	}
+	dir := t.TempDir()
+	for _, f := range files {
+		name := filepath.Base(f)
+		in, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, x := range scan(t, in).Findings {
+			found = found || x.Category == CatTrailer && x.Name == "HDR gain map after end of image"
+		}
+		if !found {
+			t.Errorf("%s: scan does not name the gain map", name)
+		}
+		out, res, err := strip(t, in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !res.GainMap {
+			t.Errorf("%s: gain map not kept; dropped %q", name, res.Dropped)
+			continue
+		}
+		if rep := scan(t, out); !rep.Clean() {
+			t.Errorf("%s: output findings %v", name, rep.Findings)
+		}
+		gin, gout := mpfSecondImage(t, in), mpfSecondImage(t, out)
+		if !reflect.DeepEqual(gainMapParams(t, gin), gainMapParams(t, gout)) {
+			t.Errorf("%s: gain map parameters changed", name)
+		}
+		if !bytes.Equal(gin[2+len(testphoto.Metadata(gin)):], gout[2+len(testphoto.Metadata(gout)):]) {
+			t.Errorf("%s: gain map tables or image data changed", name)
+		}
+		p1, err1 := pixels(gin)
+		p2, err2 := pixels(gout)
+		if err1 != nil || err2 != nil || !bytes.Equal(p1.Pix, p2.Pix) {
+			t.Errorf("%s: gain map pixels differ (%v, %v)", name, err1, err2)
+		}
+		if _, err := jpeg.Decode(bytes.NewReader(out)); err != nil {
+			t.Errorf("%s: primary does not decode: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), gout, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := exec.LookPath("exiftool"); err == nil {
+		if n := exiftoolLeaks(t, dir, len(files)); n != 0 {
+			t.Errorf("exiftool finds %d tags in the kept gain maps", n)
+		}
+	}
+}
