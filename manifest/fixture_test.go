@@ -15,6 +15,7 @@ import (
 
 	"filippo.io/age"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // keys are the vault keys a test log uses.
@@ -207,11 +208,25 @@ func (f *fixture) lines(t testing.TB) [][]byte {
 // resign replaces the log with lines and lets Open rebuild the hashes and
 // sign a checkpoint with the log key: what an attacker holding the ingest
 // host (and so the log key) could do.
+// resign is what someone holding the log key can do: write any records and
+// a pending note naming them all, so that Open signs them.
 func (f *fixture) resign(t testing.TB, lines [][]byte) {
 	t.Helper()
 	writeFile(t, filepath.Join(f.logDir, RecordsFile), bytes.Join(lines, nil))
 	os.Remove(filepath.Join(f.logDir, HashesFile))
 	os.Remove(filepath.Join(f.logDir, CheckpointFile))
+	p := pending{origin: f.origin}
+	for _, l := range lines {
+		p.leaves = append(p.leaves, tlog.RecordHash(bytes.TrimSuffix(l, []byte("\n"))))
+	}
+	pf, err := os.OpenFile(filepath.Join(f.logDir, PendingFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writePending(pf, p, f.signer); err != nil {
+		t.Fatal(err)
+	}
+	pf.Close()
 	l, err := Open(f.logDir, f.origin, f.signer)
 	if err != nil {
 		t.Fatal(err)

@@ -100,11 +100,15 @@ func TestTamper(t *testing.T) {
 			f.resign(t, lines)
 		}, "differs from the pinned checkpoint of the same size 9"},
 		{"checkpoint signed by a foreign key", func(t *testing.T, f *fixture) {
-			cp, err := readCheckpointBody(filepath.Join(f.logDir, CheckpointFile))
+			msg, err := os.ReadFile(filepath.Join(f.logDir, CheckpointFile))
 			if err != nil {
 				t.Fatal(err)
 			}
-			msg, err := SignCheckpoint(cp, newKeysNamed(t, f.origin).signer)
+			cp, err := readCheckpointBody(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, err = SignCheckpoint(cp, newKeysNamed(t, f.origin).signer)
 			if err != nil {
 				t.Fatal(err)
 			}
