@@ -25,9 +25,9 @@ type Log struct {
 	records *os.File
 	hashes  *hashFile
 	pending *os.File // PendingFile
-	n       int64 // committed records
-	size    int64 // bytes of committed records
-	err     error // set when a failed append left the files in doubt
+	n       int64    // committed records
+	size    int64    // bytes of committed records
+	err     error    // set when a failed append left the files in doubt
 }
 
 // ErrInconsistent is wrapped by Open when the files contradict each other in
