@@ -119,7 +119,7 @@ func TestTamper(t *testing.T) {
 		}, "checkpoint: missing, but the log has 9 records"},
 		{"access record unsigned", func(t *testing.T, f *fixture) {
 			f.resignRaw(t, editRecord(t, f, access, func(m map[string]any) { m["sig"] = "" }))
-		}, "record 8: access signature: access record is not signed"},
+		}, "record 8: access signature: record is not signed"},
 		{"access record signed over other content", func(t *testing.T, f *fixture) {
 			f.resignRaw(t, editRecord(t, f, access, func(m map[string]any) { m["reason"] = "routine" }))
 		}, "record 8: access signature: signature does not match"},
