@@ -84,10 +84,43 @@ func (r *Config) check() error {
 	return checkSigner(r.Custodian, r.Sig)
 }
 
-// Keys returns the public keys the record names, for comparison with
-// vault.json and the auditor's pinned keys.
-func (r *Config) Keys() (recipients []string, logVerifier string, custodians []string) {
-	return slices.Clone(r.Recipients), r.LogVerifier, slices.Clone(r.CustodianVerifiers)
+// Differences lists, in words, how the given public keys (vault.json's, or
+// an auditor's pinned ones) differ from the record: a recipient added or
+// missing, another log key, a custodian key added or missing. None means
+// they are the same keys.
+func (r *Config) Differences(vaultID string, recipients []string, logVerifier string, custodians []string) []string {
+	var d []string
+	if vaultID != r.Vault {
+		d = append(d, fmt.Sprintf("vault id %s, the log's config says %s", vaultID, r.Vault))
+	}
+	d = append(d, setDiff("recipient", recipients, r.Recipients)...)
+	if logVerifier != r.LogVerifier {
+		d = append(d, fmt.Sprintf("log verifier key %s, the log's config says %s", shorten(logVerifier), shorten(r.LogVerifier)))
+	}
+	return append(d, setDiff("custodian key", custodians, r.CustodianVerifiers)...)
+}
+
+func setDiff(what string, have, logged []string) []string {
+	var d []string
+	for _, s := range have {
+		if !slices.Contains(logged, s) {
+			d = append(d, fmt.Sprintf("%s %s is not in the log's config", what, shorten(s)))
+		}
+	}
+	for _, s := range logged {
+		if !slices.Contains(have, s) {
+			d = append(d, fmt.Sprintf("%s %s of the log's config is missing", what, shorten(s)))
+		}
+	}
+	return d
+}
+
+// shorten keeps enough of a key to tell it from another in a message.
+func shorten(s string) string {
+	if len(s) > 24 {
+		return s[:20] + "…"
+	}
+	return s
 }
 
 // configPrefix starts every canonical config line.

@@ -121,3 +121,16 @@ func TestConfigSchema(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigDifferences(t *testing.T) {
+	_, cust, _ := ed25519.GenerateKey(rand.Reader)
+	c, _ := newConfig(t, cust)
+	if d := c.Differences(c.Vault, c.Recipients, c.LogVerifier, c.CustodianVerifiers); len(d) != 0 {
+		t.Fatalf("same keys: %v", d)
+	}
+	attacker, _ := age.GenerateX25519Identity()
+	d := c.Differences(c.Vault, []string{attacker.Recipient().String()}, c.LogVerifier, c.CustodianVerifiers)
+	if len(d) != 2 || !strings.Contains(d[0], "recipient "+attacker.Recipient().String()[:20]) || !strings.Contains(d[1], "is missing") {
+		t.Fatalf("swapped recipient: %v", d)
+	}
+}
