@@ -14,8 +14,8 @@ import (
 // its place: a copy appended elsewhere, or the same record twice, does not
 // match the tree it claims to extend (SPEC: access records, no replay).
 type Position struct {
-	Size int64  `json:"size"`
 	Root string `json:"root"` // standard base64 of the tlog root hash
+	Size int64  `json:"size"`
 }
 
 // PositionOf returns the position just after the checkpoint c: where the

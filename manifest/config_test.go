@@ -134,3 +134,51 @@ func TestConfigDifferences(t *testing.T) {
 		t.Fatalf("swapped recipient: %v", d)
 	}
 }
+
+// TestVerifyConfigChain: the first config must be signed by a pinned
+// custodian key, a later one by a key of the config before it, each at its
+// place; the report names the keys in effect at the end.
+func TestVerifyConfigChain(t *testing.T) {
+	_, cust, _ := ed25519.GenerateKey(rand.Reader)
+	c, k := newConfig(t, cust)
+	k.custodian = cust
+	dir := t.TempDir()
+	l := openLog(t, dir, k)
+	appendConfig := func(c *Config, key ed25519.PrivateKey) {
+		t.Helper()
+		cp, _ := l.Checkpoint()
+		c.At = PositionOf(cp)
+		if err := SignConfig(c, key); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Append([]Record{c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendConfig(c, cust)
+	l.Append(quarantines(t, k, 3))
+	rep := verifyLog(t, dir, k, nil)
+	if !rep.OK() || rep.Config == nil || rep.ConfigRecord != 0 {
+		t.Fatalf("one config: %v, %+v", rep.Findings, rep.Config)
+	}
+
+	// A rotation to a new custodian key, signed by the old one.
+	_, cust2, _ := ed25519.GenerateKey(rand.Reader)
+	next := *c
+	next.CustodianVerifiers = []string{base64.StdEncoding.EncodeToString(cust2.Public().(ed25519.PublicKey))}
+	appendConfig(&next, cust)
+	rep = verifyLog(t, dir, k, nil)
+	if !rep.OK() || rep.ConfigRecord != 4 {
+		t.Fatalf("rotation: %v, record %d", rep.Findings, rep.ConfigRecord)
+	}
+
+	// The old key may no longer change anything.
+	late := next
+	attacker, _ := age.GenerateX25519Identity()
+	late.Recipients = []string{attacker.Recipient().String()}
+	appendConfig(&late, cust)
+	rep = verifyLog(t, dir, k, nil)
+	if rep.OK() || rep.ConfigRecord != 4 || !strings.Contains(rep.Findings[0].String(), "record 5: config signature: signed by a key that is not a custodian key") {
+		t.Fatalf("config by a retired key: %v, record %d", rep.Findings, rep.ConfigRecord)
+	}
+}

@@ -124,12 +124,18 @@ func newFixture(t testing.TB) *fixture {
 		&Duplicate{Of: f.photos[0].Photo, Time: testTime, Sealed: seal(t, f.keys, Detail{Path: "inbox/x/before/copy.png", Name: "copy.png"})},
 		&Quarantine{Reason: "phase", Time: testTime, Sealed: seal(t, f.keys, Detail{Path: "inbox/x/lunch/a.jpg", Name: "a.jpg", Message: "unknown phase \"lunch\""})},
 	)
-	acc := &Access{Action: ActionReveal, Codes: []string{f.photos[1].Photo, subjects[1]}, Reason: "patient request #12", Time: testTime}
+	if _, err := l.Append(batch); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := l.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &Access{Action: ActionReveal, Codes: []string{f.photos[1].Photo, subjects[1]}, Reason: "patient request #12", Time: testTime, At: PositionOf(cp)}
 	if err := SignAccess(acc, f.custodian); err != nil {
 		t.Fatal(err)
 	}
-	batch = append(batch, acc)
-	if _, err := l.Append(batch); err != nil {
+	if _, err := l.Append([]Record{acc}); err != nil {
 		t.Fatal(err)
 	}
 	f.pinned, err = os.ReadFile(filepath.Join(f.logDir, CheckpointFile))
