@@ -333,7 +333,6 @@ func (v *Vault) SetKeys(recipients, custodians []string) error {
 	return nil
 }
 
-
 // Dir returns the vault directory.
 func (v *Vault) Dir() string { return v.dir }
 
