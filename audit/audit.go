@@ -82,6 +82,7 @@ func Run(ctx context.Context, v *vault.Vault, opts Options) (*manifest.Report, e
 	if err != nil {
 		return nil, err
 	}
+	keyFindings = append(keyFindings, loggedKeys(a.rep, found, opts.PinnedKeys)...)
 	if len(keyFindings) > 0 {
 		a.rep.Findings = append(keyFindings, a.rep.Findings...)
 	}

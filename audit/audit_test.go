@@ -17,7 +17,7 @@ func TestRunClean(t *testing.T) {
 	for _, x := range rep.Findings {
 		t.Errorf("finding: %s", x)
 	}
-	if rep.Records != 8 || rep.Photos != 6 || rep.Subjects != 2 || rep.Duplicates != 1 || rep.Quarantines != 1 {
+	if rep.Records != 9 || rep.Photos != 6 || rep.Subjects != 2 || rep.Duplicates != 1 || rep.Quarantines != 1 {
 		t.Errorf("report counts = %+v", rep)
 	}
 }
@@ -36,17 +36,17 @@ func TestTamper(t *testing.T) {
 			b := read(t, f.blob(t, 1))
 			b[len(b)-5] ^= 0x10
 			write(t, f.blob(t, 1), b)
-		}, "record 1: blob {blob1}: content hash"},
+		}, "record 2: blob {blob1}: content hash"},
 		{"blob truncated", func(t *testing.T, f *fixture) {
 			b := read(t, f.blob(t, 2))
 			write(t, f.blob(t, 2), b[:len(b)-100])
-		}, "record 2: blob {blob2}: size"},
+		}, "record 3: blob {blob2}: size"},
 		{"blob extended", func(t *testing.T, f *fixture) {
 			write(t, f.blob(t, 4), append(read(t, f.blob(t, 4)), 0))
-		}, "record 6: blob {blob4}: size"},
+		}, "record 7: blob {blob4}: size"},
 		{"blob missing", func(t *testing.T, f *fixture) {
 			os.Remove(f.blob(t, 4))
-		}, "record 6: blob {blob4}: missing"},
+		}, "record 7: blob {blob4}: missing"},
 		{"blob replaced by a symbolic link to itself elsewhere", func(t *testing.T, f *fixture) {
 			moved := filepath.Join(t.TempDir(), "blob")
 			if err := os.Rename(f.blob(t, 3), moved); err != nil {
@@ -55,7 +55,7 @@ func TestTamper(t *testing.T) {
 			if err := os.Symlink(moved, f.blob(t, 3)); err != nil {
 				t.Fatal(err)
 			}
-		}, "record 5: blob {blob3}: not a regular file"},
+		}, "record 6: blob {blob3}: not a regular file"},
 		{"orphan blob", func(t *testing.T, f *fixture) {
 			write(t, filepath.Join(f.vault, "blobs", "ab", strings.Repeat("ab", 32)+".age"), []byte("age-encryption.org/v1\n"))
 		}, "blob abababababab…: no record references it (orphan)"},
@@ -66,22 +66,22 @@ func TestTamper(t *testing.T) {
 			a, b := read(t, f.blob(t, 0)), read(t, f.blob(t, 5))
 			write(t, f.blob(t, 0), b)
 			write(t, f.blob(t, 5), a)
-		}, "record 7: blob {blob5}: content hash"},
+		}, "record 8: blob {blob5}: content hash"},
 		{"released file altered", func(t *testing.T, f *fixture) {
 			b := read(t, f.released(1))
 			b[20] ^= 1
 			write(t, f.released(1), b)
-		}, "record 1: released file {rel1}: content hash"},
+		}, "record 2: released file {rel1}: content hash"},
 		{"released file missing", func(t *testing.T, f *fixture) {
 			os.Remove(f.released(2))
-		}, "record 2: released file {rel2}: missing"},
+		}, "record 3: released file {rel2}: missing"},
 		{"released file added without a record", func(t *testing.T, f *fixture) {
 			write(t, filepath.Join(f.release, f.photos[0].Subject, "extra.jpg"), []byte("x"))
 		}, "released file {subj0}/extra.jpg: not in the log"},
 		{"released file replaced by a folder", func(t *testing.T, f *fixture) {
 			os.Remove(f.released(0))
 			write(t, filepath.Join(f.released(0), "x"), []byte("x"))
-		}, "record 0: released file {rel0}: missing"},
+		}, "record 1: released file {rel0}: missing"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,7 +114,7 @@ func TestDamagedRecordIsOneFinding(t *testing.T) {
 	write(t, records, []byte(strings.Replace(string(b), `"width":640`, `"width":"640"`, 1)))
 	rep := f.run(t)
 	for _, x := range rep.Findings {
-		if x.Record == 0 && x.Check == manifest.CheckRecord || x.Check == manifest.CheckHashes || x.Check == manifest.CheckCheckpoint || x.Check == manifest.CheckPinned {
+		if x.Record == 1 && x.Check == manifest.CheckRecord || x.Check == manifest.CheckHashes || x.Check == manifest.CheckCheckpoint || x.Check == manifest.CheckPinned {
 			continue
 		}
 		t.Errorf("unexpected finding: %s", x)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/release"
@@ -77,7 +78,7 @@ func TestMain(m *testing.M) {
 // folder ingest would write, and its index.csv.
 func buildFixture(root string) (*fixture, error) {
 	f := &fixture{vault: filepath.Join(root, "vault"), release: filepath.Join(root, "release")}
-	v, err := vault.Init(f.vault, filepath.Join(root, "custodian.age"), vault.InitOptions{Passphrase: []byte("test")})
+	v, err := custody.Init(f.vault, filepath.Join(root, "custodian.age"), vault.InitOptions{Passphrase: []byte("test")})
 	if err != nil {
 		return nil, err
 	}

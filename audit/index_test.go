@@ -24,23 +24,23 @@ func TestIndex(t *testing.T) {
 		{"phase changed", func(l []string) []string {
 			l[2] = strings.Replace(l[2], ",before,", ",after,", 1)
 			return l
-		}, []string{`record 1: index.csv line 3: photo {photo1}: row altered: phase "after", logged "before"`}},
+		}, []string{`record 2: index.csv line 3: photo {photo1}: row altered: phase "after", logged "before"`}},
 		{"subject codes of two rows swapped", func(l []string) []string {
 			a, b := strings.Split(l[1], ","), strings.Split(l[4], ",")
 			a[1], b[1] = b[1], a[1]
 			l[1], l[4] = strings.Join(a, ","), strings.Join(b, ",")
 			return l
-		}, []string{"record 0: index.csv line 2: photo {photo0}: row altered: subject", "record 5: index.csv line 5: photo {photo3}: row altered: subject"}},
+		}, []string{"record 1: index.csv line 2: photo {photo0}: row altered: subject", "record 6: index.csv line 5: photo {photo3}: row altered: subject"}},
 		{"hash changed", func(l []string) []string {
 			l[6] = l[6][:len(l[6])-3] + "00\n"
 			return l
-		}, []string{"record 7: index.csv line 7: photo {photo5}: row altered: sha256"}},
+		}, []string{"record 8: index.csv line 7: photo {photo5}: row altered: sha256"}},
 		{"row removed", func(l []string) []string {
 			return append(l[:2], l[3:]...)
-		}, []string{"record 1: index.csv: photo {photo1}: row missing (removed?)"}},
+		}, []string{"record 2: index.csv: photo {photo1}: row missing (removed?)"}},
 		{"last row removed", func(l []string) []string {
 			return l[:len(l)-1]
-		}, []string{"record 7: index.csv: photo {photo5}: row missing at the end"}},
+		}, []string{"record 8: index.csv: photo {photo5}: row missing at the end"}},
 		{"row added", func(l []string) []string {
 			row, err := release.ParseRow(l[1])
 			if err != nil {
@@ -51,11 +51,11 @@ func TestIndex(t *testing.T) {
 		}, []string{"index.csv line 8: photo ", "no ingest record has this code (row added)"}},
 		{"row repeated", func(l []string) []string {
 			return append(l, l[2])
-		}, []string{"record 1: index.csv line 8: photo {photo1}: row listed again"}},
+		}, []string{"record 2: index.csv line 8: photo {photo1}: row listed again"}},
 		{"two rows swapped", func(l []string) []string {
 			l[2], l[3] = l[3], l[2]
 			return l
-		}, []string{"record 1: index.csv line 4: photo {photo1}: row out of log order: it comes after photo {photo2} (line 3, record 2)"}},
+		}, []string{"record 2: index.csv line 4: photo {photo1}: row out of log order: it comes after photo {photo2} (line 3, record 3)"}},
 		{"header replaced", func(l []string) []string {
 			l[0] = "photo,subject,phase,format,width,height,sha256\n"
 			return l

@@ -39,6 +39,30 @@ func compareKeys(object string, pinned, found vault.PublicKeys) []manifest.Findi
 	return out
 }
 
+// loggedKeys compares the keys a custodian committed in the log (the latest
+// config record) with vault.json and with the auditor's pinned keys. Ingest
+// encrypts to vault.json's recipients, so a recipient there that no
+// custodian committed is how originals would be redirected.
+func loggedKeys(rep *manifest.Report, found vault.PublicKeys, pinned *vault.PublicKeys) []manifest.Finding {
+	if rep.Config == nil {
+		return []manifest.Finding{{Record: -1, Check: manifest.CheckConfig, Object: "log",
+			Problem: "holds no valid config record: no custodian committed the vault's keys (a vault made by an older veil, its config record removed, or signed by a key not pinned); the custodian runs 'veil rekey' once"}}
+	}
+	var out []manifest.Finding
+	for _, d := range rep.Config.Differences(found.VaultID, found.Recipients, found.LogVerifier, found.CustodianVerifiers) {
+		out = append(out, manifest.Finding{Record: rep.ConfigRecord, Check: manifest.CheckConfig, Object: "vault.json",
+			Problem: d + " (vault.json was changed without a custodian: new originals may be encrypted to a key no custodian holds)"})
+	}
+	if pinned != nil {
+		p := *pinned
+		for _, d := range rep.Config.Differences(p.VaultID, p.Recipients, p.LogVerifier, p.CustodianVerifiers) {
+			out = append(out, manifest.Finding{Record: rep.ConfigRecord, Check: manifest.CheckConfig, Object: "pinned auditor.pub",
+				Problem: d + " (the custodian changed the keys after you pinned them: check this config record, then pin the vault's new auditor.pub)"})
+		}
+	}
+	return out
+}
+
 // vaultAuditorPub compares the vault's own copy of auditor.pub with the
 // pinned one. An auditor who pinned the file once and later reads the
 // vault's copy (as the docs once showed) must learn that it changed.

@@ -116,3 +116,24 @@ func TestInsideVault(t *testing.T) {
 		}
 	}
 }
+
+// TestSwappedRecipientAgainstLog: an insider rewrites vault.json and the
+// vault's auditor.pub with their own recipient, and the auditor pins the
+// vault's own copy (as older docs showed). The log's config record, signed
+// by the custodian, still tells (issue 13, holes 1 and 5).
+func TestSwappedRecipientAgainstLog(t *testing.T) {
+	f := newFixture(t)
+	v, err := vault.Open(f.vault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SetKeys([]string{attacker.Recipient().String()}, v.PublicKeys().CustodianVerifiers); err != nil {
+		t.Fatal(err)
+	}
+	f.wantFindings(t, "vault.json: recipient "+attacker.Recipient().String()[:20])
+	f.wantFindings(t, "of the log's config is missing")
+}

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/veil-photo/veil/internal/code"
@@ -77,6 +79,10 @@ func (e *UnknownCodesError) Error() string {
 type Grant struct {
 	Record  int64   // index of the access record in the log
 	Matches []Match // one per requested code, in request order
+	// Receipt is the signed checkpoint that covers the access record: the
+	// custodian hands it to the auditor, whose 'veil verify --checkpoint'
+	// with it shows any later erasure or rollback of the access.
+	Receipt []byte
 
 	vault     *vault.Vault
 	custodian *vault.Custodian
@@ -109,29 +115,27 @@ func (cv *Vault) access(ctx context.Context, id *vault.Custodian, action string,
 	}
 	defer lock.Release()
 
-	lv, err := v.LogVerifier()
+	rep, err := cv.verify(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := manifest.Verify(ctx, manifest.VerifyOptions{
-		LogDir: v.LogDir(), Origin: v.Origin(), LogVerifier: lv, CustodianKeys: trusted,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !rep.OK() {
-		return nil, &DirtyLogError{Findings: rep.Findings, Omitted: rep.Omitted}
+	if rep.Config != nil {
+		// vault.json must name the keys a custodian committed: an access
+		// on a vault whose keys were swapped would sign a lie.
+		if err := compareKeys(rep.Config, v.PublicKeys()); err != nil {
+			return nil, err
+		}
 	}
 
 	matches, err := resolve(v.LogDir(), req.Codes)
 	if err != nil {
 		return nil, err
 	}
-	record, err := appendAccess(v, id, action, req)
+	record, receipt, err := appendAccess(v, id, action, req)
 	if err != nil {
 		return nil, err
 	}
-	g := &Grant{Record: record, Matches: matches, vault: v, custodian: id, granted: map[*Photo]bool{}}
+	g := &Grant{Record: record, Receipt: receipt, Matches: matches, vault: v, custodian: id, granted: map[*Photo]bool{}}
 	for _, m := range matches {
 		for _, p := range m.Photos {
 			g.granted[p] = true
@@ -143,31 +147,64 @@ func (cv *Vault) access(ctx context.Context, id *vault.Custodian, action string,
 // appendAccess signs the access record with the custodian's key and commits
 // it: when it returns nil, the record, its hash and the checkpoint that
 // covers it are fsynced. It is the one place an access record is made.
-func appendAccess(v *vault.Vault, id *vault.Custodian, action string, req Request) (int64, error) {
+func appendAccess(v *vault.Vault, id *vault.Custodian, action string, req Request) (int64, []byte, error) {
 	codes := make([]string, len(req.Codes))
 	for i, c := range req.Codes {
 		codes[i] = c.String()
 	}
 	signer, err := v.LogSigner()
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	l, err := manifest.Open(v.LogDir(), v.Origin(), signer)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer l.Close()
 	// Signed with the log open, under the lock: the record's place in the
-	// log is known here, which is what a signature that binds it needs.
-	a := &manifest.Access{Action: action, Codes: codes, Reason: req.Reason, Time: time.Now()}
+	// log is known here, and the signature binds it (no replay elsewhere).
+	cp, err := l.Checkpoint()
+	if err != nil {
+		return 0, nil, err
+	}
+	a := &manifest.Access{Action: action, Codes: codes, Reason: req.Reason, Time: time.Now(), At: manifest.PositionOf(cp)}
 	if err := manifest.SignAccess(a, id.SigningKey); err != nil {
-		return 0, fmt.Errorf("custody: %w", err)
+		return 0, nil, fmt.Errorf("custody: %w", err)
 	}
 	record, err := l.Append([]manifest.Record{a})
 	if err != nil {
-		return 0, fmt.Errorf("custody: logging the access failed, so nothing was decrypted: %w", err)
+		return 0, nil, fmt.Errorf("custody: logging the access failed, so nothing was decrypted: %w", err)
 	}
-	return record, nil
+	receipt, err := os.ReadFile(filepath.Join(v.LogDir(), manifest.CheckpointFile))
+	if err != nil {
+		return 0, nil, fmt.Errorf("custody: the access is logged (record %d) but its receipt cannot be read: %w", record, err)
+	}
+	return record, receipt, nil
+}
+
+// verify verifies the log with the vault's custodian keys and the
+// custodian's own (which anchors the first config record: the custodian
+// trusts itself, not vault.json), refusing on any finding.
+func (cv *Vault) verify(ctx context.Context, id *vault.Custodian) (*manifest.Report, error) {
+	v := cv.v
+	lv, err := v.LogVerifier()
+	if err != nil {
+		return nil, err
+	}
+	trusted, err := v.CustodianVerifiers()
+	if err != nil {
+		return nil, err
+	}
+	rep, err := manifest.Verify(ctx, manifest.VerifyOptions{
+		LogDir: v.LogDir(), Origin: v.Origin(), LogVerifier: lv, CustodianKeys: append(trusted, id.Verifier()),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !rep.OK() {
+		return nil, &DirtyLogError{Findings: rep.Findings, Omitted: rep.Omitted}
+	}
+	return rep, nil
 }
 
 // Photos returns the photos the grant covers, each once, in the order of the

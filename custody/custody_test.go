@@ -40,7 +40,7 @@ func newFixture(t *testing.T, names ...string) *fixture {
 	root := t.TempDir()
 	f := &fixture{dir: filepath.Join(root, "vault"), originals: map[code.Code][]byte{}, names: map[code.Code]string{}}
 	pass := []byte("correct horse battery staple")
-	v, err := vault.Init(f.dir, filepath.Join(root, "custodian.age"), vault.InitOptions{Passphrase: pass})
+	v, err := Init(f.dir, filepath.Join(root, "custodian.age"), vault.InitOptions{Passphrase: pass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,8 +189,8 @@ func TestRevealIsLoggedBeforeAnythingDecrypts(t *testing.T) {
 		len(r.Matches[0].Photos) != 1 || len(r.Matches[1].Photos) != 3 {
 		t.Fatalf("matches: %+v", r.Matches)
 	}
-	if got := r.Matches[1].Photos[0].Record; got != 0 {
-		t.Errorf("subject's first photo is record %d, want 0 (log order)", got)
+	if got := r.Matches[1].Photos[0].Record; got != 1 {
+		t.Errorf("subject's first photo is record %d, want 1, the first after the config record (log order)", got)
 	}
 	for _, p := range r.Photos() {
 		d, err := r.Unseal(p)
@@ -203,7 +203,7 @@ func TestRevealIsLoggedBeforeAnythingDecrypts(t *testing.T) {
 		}
 		if wantDups := c == f.photos[0]; wantDups != (len(d.Duplicates) == 1) {
 			t.Errorf("photo %s: duplicates %+v", c, d.Duplicates)
-		} else if wantDups && (d.Duplicates[0].Detail.Name != "copy.png" || d.Duplicates[0].Record != 3) {
+		} else if wantDups && (d.Duplicates[0].Detail.Name != "copy.png" || d.Duplicates[0].Record != 4) {
 			t.Errorf("duplicate unsealed as %+v", d.Duplicates[0])
 		}
 	}
@@ -247,8 +247,8 @@ func TestDamagedLogRefusesWithFindings(t *testing.T) {
 		if !errors.As(err, &dirty) {
 			t.Fatalf("access to a damaged log: %v, want a *DirtyLogError", err)
 		}
-		if len(dirty.Findings) == 0 || !strings.HasPrefix(dirty.Findings[0].String(), "record 0: ") {
-			t.Errorf("findings %v do not name record 0", dirty.Findings)
+		if len(dirty.Findings) == 0 || !strings.HasPrefix(dirty.Findings[0].String(), "record 1: ") {
+			t.Errorf("findings %v do not name record 1", dirty.Findings)
 		}
 	}
 	if after, _ := os.ReadFile(records); !bytes.Equal(after, b) {
@@ -306,8 +306,8 @@ func TestRefusalsLogNothing(t *testing.T) {
 	}
 	lock.Release()
 
-	if n := len(f.records(t)); n != 2 {
-		t.Errorf("log has %d records after refusals, want the 2 of the fixture", n)
+	if n := len(f.records(t)); n != 3 {
+		t.Errorf("log has %d records after refusals, want the 3 of the fixture", n)
 	}
 
 	// Once granted, the access has released the lock: the next writer gets

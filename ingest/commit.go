@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/ingest/lookup"
 	"github.com/veil-photo/veil/internal/atomicfile"
@@ -47,6 +48,13 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 	}
 	c := &vaultCommitter{p: p}
 	if c.log, err = manifest.Open(v.LogDir(), v.Origin(), signer); err != nil {
+		return nil, err
+	}
+	// Before anything is encrypted: the recipients in vault.json must be
+	// those a custodian committed in the log, or a swapped vault.json would
+	// send every new original to someone else's key.
+	if err := custody.CheckKeys(v); err != nil {
+		c.log.Close()
 		return nil, err
 	}
 	if p.ix, err = lookup.Open(v.IndexDir(), v.LogDir()); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/ingest/lookup"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/photo"
@@ -39,6 +40,9 @@ type committer interface {
 type dryCommitter struct{ p *Pipeline }
 
 func newDryCommitter(p *Pipeline) (*dryCommitter, error) {
+	if err := custody.CheckKeys(p.v); err != nil {
+		return nil, err
+	}
 	ix, err := lookup.OpenPrivate(p.v.IndexDir(), p.v.LogDir())
 	if err != nil {
 		return nil, err

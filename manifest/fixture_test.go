@@ -15,6 +15,7 @@ import (
 
 	"filippo.io/age"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // keys are the vault keys a test log uses.
@@ -123,12 +124,18 @@ func newFixture(t testing.TB) *fixture {
 		&Duplicate{Of: f.photos[0].Photo, Time: testTime, Sealed: seal(t, f.keys, Detail{Path: "inbox/x/before/copy.png", Name: "copy.png"})},
 		&Quarantine{Reason: "phase", Time: testTime, Sealed: seal(t, f.keys, Detail{Path: "inbox/x/lunch/a.jpg", Name: "a.jpg", Message: "unknown phase \"lunch\""})},
 	)
-	acc := &Access{Action: ActionReveal, Codes: []string{f.photos[1].Photo, subjects[1]}, Reason: "patient request #12", Time: testTime}
+	if _, err := l.Append(batch); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := l.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &Access{Action: ActionReveal, Codes: []string{f.photos[1].Photo, subjects[1]}, Reason: "patient request #12", Time: testTime, At: PositionOf(cp)}
 	if err := SignAccess(acc, f.custodian); err != nil {
 		t.Fatal(err)
 	}
-	batch = append(batch, acc)
-	if _, err := l.Append(batch); err != nil {
+	if _, err := l.Append([]Record{acc}); err != nil {
 		t.Fatal(err)
 	}
 	f.pinned, err = os.ReadFile(filepath.Join(f.logDir, CheckpointFile))
@@ -207,11 +214,25 @@ func (f *fixture) lines(t testing.TB) [][]byte {
 // resign replaces the log with lines and lets Open rebuild the hashes and
 // sign a checkpoint with the log key: what an attacker holding the ingest
 // host (and so the log key) could do.
+// resign is what someone holding the log key can do: write any records and
+// a pending note naming them all, so that Open signs them.
 func (f *fixture) resign(t testing.TB, lines [][]byte) {
 	t.Helper()
 	writeFile(t, filepath.Join(f.logDir, RecordsFile), bytes.Join(lines, nil))
 	os.Remove(filepath.Join(f.logDir, HashesFile))
 	os.Remove(filepath.Join(f.logDir, CheckpointFile))
+	p := pending{origin: f.origin}
+	for _, l := range lines {
+		p.leaves = append(p.leaves, tlog.RecordHash(bytes.TrimSuffix(l, []byte("\n"))))
+	}
+	pf, err := os.OpenFile(filepath.Join(f.logDir, PendingFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writePending(pf, p, f.signer); err != nil {
+		t.Fatal(err)
+	}
+	pf.Close()
 	l, err := Open(f.logDir, f.origin, f.signer)
 	if err != nil {
 		t.Fatal(err)

@@ -24,9 +24,10 @@ type Log struct {
 
 	records *os.File
 	hashes  *hashFile
-	n       int64 // committed records
-	size    int64 // bytes of committed records
-	err     error // set when a failed append left the files in doubt
+	pending *os.File // PendingFile
+	n       int64    // committed records
+	size    int64    // bytes of committed records
+	err     error    // set when a failed append left the files in doubt
 }
 
 // ErrInconsistent is wrapped by Open when the files contradict each other in
@@ -34,10 +35,27 @@ type Log struct {
 // then changes nothing; veil verify names the damage.
 var ErrInconsistent = errors.New("log files are inconsistent")
 
+// UnprovenError is returned by Open when the log holds records that no
+// checkpoint of this log key covers and no pending note of this host names:
+// someone else wrote them, or removed the checkpoint. Open signs nothing and
+// changes nothing; it wraps ErrInconsistent.
+type UnprovenError struct {
+	Record int64  // the first record this host cannot account for
+	Why    string // what is missing
+}
+
+func (e *UnprovenError) Error() string {
+	return fmt.Sprintf("%v: record %d was not written by this host's log key (%s); nothing was signed — run veil verify and find out who wrote it", ErrInconsistent, e.Record, e.Why)
+}
+
+func (e *UnprovenError) Unwrap() error { return ErrInconsistent }
+
 // Open opens (creating if needed) the log in dir for appending, after
 // recovering from an interrupted append: it truncates a torn final record
 // line, recomputes stored hashes that were not written, and re-signs the
-// checkpoint if it lags behind the committed records.
+// checkpoint if it lags behind the committed records — but only over records
+// the pending note of this host's last append names (see PendingFile);
+// anything else is an *UnprovenError.
 func Open(dir, origin string, signer note.Signer) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
@@ -54,6 +72,11 @@ func Open(dir, origin string, signer note.Signer) (*Log, error) {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	l.hashes = &hashFile{f: hf}
+	l.pending, err = os.OpenFile(filepath.Join(dir, PendingFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
 	if err := l.recover(); err != nil {
 		l.Close()
 		return nil, err
@@ -75,6 +98,11 @@ func (l *Log) Close() error {
 	err := l.records.Close()
 	if herr := l.hashes.f.Close(); err == nil {
 		err = herr
+	}
+	if l.pending != nil {
+		if perr := l.pending.Close(); err == nil {
+			err = perr
+		}
 	}
 	return err
 }
@@ -145,10 +173,20 @@ func (l *Log) recover() error {
 		return fmt.Errorf("manifest: %w", err)
 	}
 
-	// Checkpoint: re-sign if it lags; refuse if it claims more than is here.
-	cur, err := readCheckpointBody(filepath.Join(l.dir, CheckpointFile))
+	// Checkpoint: refuse if it is not this log key's or claims more than
+	// is here; re-sign if it lags, over records this host proves it wrote.
+	cur, err := l.readCheckpoint()
 	if errors.Is(err, fs.ErrNotExist) {
-		return l.writeCheckpoint()
+		if l.n == 0 {
+			return l.writeCheckpoint()
+		}
+		// No crash removes a checkpoint (it is replaced by rename); only a
+		// pending note of the very first batch can vouch for records then.
+		cur = Checkpoint{Origin: l.origin}
+		if cur.Hash, err = tlog.TreeHash(0, l.hashes); err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+		return l.complete(cur, "log/checkpoint is missing")
 	}
 	if err != nil {
 		return fmt.Errorf("manifest: %w: checkpoint: %v", ErrInconsistent, err)
@@ -167,9 +205,49 @@ func (l *Log) recover() error {
 		return fmt.Errorf("manifest: %w: checkpoint root does not match records 0..%d", ErrInconsistent, cur.N-1)
 	}
 	if cur.N < l.n {
-		return l.writeCheckpoint()
+		return l.complete(cur, "the checkpoint does not cover it")
 	}
 	return nil
+}
+
+// complete signs a checkpoint over the records after cur if this host's
+// pending note names each of them, and returns an *UnprovenError otherwise.
+func (l *Log) complete(cur Checkpoint, why string) error {
+	p, ok := readPending(l.pending, l.origin, l.signer)
+	if !ok || p.base != cur.N {
+		return &UnprovenError{Record: cur.N, Why: why + ", and no pending note of this host names it"}
+	}
+	for i := cur.N; i < l.n; i++ {
+		if i-p.base >= int64(len(p.leaves)) {
+			return &UnprovenError{Record: i, Why: why + ", and it is not in this host's last batch"}
+		}
+		hs, err := l.hashes.ReadHashes([]int64{tlog.StoredHashIndex(0, i)})
+		if err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+		if hs[0] != p.leaves[i-p.base] {
+			return &UnprovenError{Record: i, Why: why + ", and it differs from what this host appended"}
+		}
+	}
+	return l.writeCheckpoint()
+}
+
+// readCheckpoint reads the checkpoint file and checks that it is exactly
+// what this log key signs for its body.
+func (l *Log) readCheckpoint() (Checkpoint, error) {
+	path := filepath.Join(l.dir, CheckpointFile)
+	msg, err := os.ReadFile(path)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	c, err := readCheckpointBody(msg)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if !signedBy(msg, c.Text(), l.signer) {
+		return Checkpoint{}, errors.New("not signed by this vault's log key")
+	}
+	return c, nil
 }
 
 // recordsForHashCount returns the largest n with StoredHashCount(n) <= count.
@@ -180,13 +258,9 @@ func recordsForHashCount(count int64) int64 {
 	})) - 1
 }
 
-// readCheckpointBody reads the checkpoint file without checking its
-// signature: the writer holds the signer, not a verifier, and re-signs.
-func readCheckpointBody(path string) (Checkpoint, error) {
-	msg, err := os.ReadFile(path)
-	if err != nil {
-		return Checkpoint{}, err
-	}
+// readCheckpointBody parses the body of a signed checkpoint without
+// checking its signature.
+func readCheckpointBody(msg []byte) (Checkpoint, error) {
 	i := bytes.LastIndex(msg, []byte("\n\n"))
 	if i < 0 {
 		return Checkpoint{}, ErrMalformedCheckpoint
@@ -217,6 +291,9 @@ func (l *Log) Append(recs []Record) (int64, error) {
 		buf.WriteByte('\n')
 	}
 	first := l.n
+	if err := writePending(l.pending, pending{origin: l.origin, base: first, leaves: leaves}, l.signer); err != nil {
+		return 0, l.fail(err)
+	}
 	if _, err := l.records.Write(buf.Bytes()); err != nil {
 		return 0, l.fail(fmt.Errorf("manifest: append: %w", err))
 	}

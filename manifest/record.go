@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/veil-photo/veil/internal/code"
+	"github.com/veil-photo/veil/release"
 )
 
 // Version is the record format version this package writes and accepts.
@@ -30,6 +30,7 @@ const (
 	KindDuplicate  Kind = "duplicate"
 	KindQuarantine Kind = "quarantine"
 	KindAccess     Kind = "access"
+	KindConfig     Kind = "config"
 )
 
 // Phases are the closed vocabulary of photo phases (SPEC: The inbox).
@@ -41,7 +42,8 @@ const (
 	ActionRestore = "restore"
 )
 
-// Record is one entry of the log: *Ingest, *Duplicate, *Quarantine or *Access.
+// Record is one entry of the log: *Ingest, *Duplicate, *Quarantine, *Access
+// or *Config.
 type Record interface {
 	Kind() Kind
 	check() error
@@ -50,10 +52,11 @@ type Record interface {
 
 // Ingest records a photo that was stored in the vault and released.
 type Ingest struct {
-	Photo    string    `json:"photo"`   // photo code, UUIDv4
-	Subject  string    `json:"subject"` // subject (patient) code, UUIDv4
-	Phase    string    `json:"phase"`   // one of Phases
-	Format   string    `json:"format"`  // "jpeg", "png", "webp"
+	Photo    string    `json:"photo"`              // photo code, UUIDv4
+	Subject  string    `json:"subject"`            // subject (patient) code, UUIDv4
+	Phase    string    `json:"phase"`              // one of Phases
+	Interval string    `json:"interval,omitempty"` // ISO 8601 duration after the procedure (P2W, P6M), if the inbox said
+	Format   string    `json:"format"`             // "jpeg", "png", "webp"
 	Released Released  `json:"released"`
 	Blob     BlobInfo  `json:"blob"`
 	Time     time.Time `json:"time"`   // UTC, whole seconds
@@ -96,8 +99,9 @@ type Access struct {
 	Codes     []string  `json:"codes"`
 	Reason    string    `json:"reason"`
 	Time      time.Time `json:"time"`
-	Custodian string    `json:"custodian"` // base64 ed25519 public key
-	Sig       string    `json:"sig"`       // base64 ed25519 signature, see SignAccess
+	At        *Position `json:"at,omitempty"` // the log it extends; absent in records of veil before position binding
+	Custodian string    `json:"custodian"`    // base64 ed25519 public key
+	Sig       string    `json:"sig"`          // base64 ed25519 signature, see SignAccess
 }
 
 // Kind returns KindIngest.
@@ -184,6 +188,8 @@ func marshalWire(r Record) ([]byte, error) {
 		w = wireQuarantine{h, r}
 	case *Access:
 		w = wireAccess{h, r}
+	case *Config:
+		w = wireConfig{h, r}
 	default:
 		return nil, schemaErr("type", "unknown record type %T", r)
 	}
@@ -252,6 +258,9 @@ func newWire(k Kind) (Record, any, error) {
 	case KindAccess:
 		x := new(Access)
 		return x, &wireAccess{Access: x}, nil
+	case KindConfig:
+		x := new(Config)
+		return x, &wireConfig{Config: x}, nil
 	}
 	return nil, nil, schemaErr("type", "unknown record type %q", k)
 }
@@ -282,7 +291,7 @@ func strictError(k Kind, line []byte, fallback error) error {
 // separate decode of the header on every record of a large log.
 var headerPrefixes = func() map[Kind]string {
 	m := map[Kind]string{}
-	for _, k := range []Kind{KindIngest, KindDuplicate, KindQuarantine, KindAccess} {
+	for _, k := range []Kind{KindIngest, KindDuplicate, KindQuarantine, KindAccess, KindConfig} {
 		m[k] = fmt.Sprintf(`{"v":%d,"type":%q,`, Version, k)
 	}
 	return m
@@ -319,6 +328,10 @@ func (r *Access) normalize() Record {
 	c := *r
 	c.Codes = append([]string(nil), r.Codes...)
 	c.Time = normTime(c.Time)
+	if r.At != nil {
+		at := *r.At
+		c.At = &at
+	}
 	return &c
 }
 
@@ -335,6 +348,9 @@ func (r *Ingest) check() error {
 	}
 	if !isPhase(r.Phase) {
 		return schemaErr("phase", "%q is not one of %s", r.Phase, strings.Join(Phases, ", "))
+	}
+	if r.Interval != "" && !release.ValidInterval(r.Interval) {
+		return schemaErr("interval", "%q is not an ISO 8601 duration such as P2W or P6M", r.Interval)
 	}
 	if !isToken(r.Format, 16, false) {
 		return schemaErr("format", "%q is not a format name", r.Format)
@@ -407,17 +423,12 @@ func (r *Access) check() error {
 	if err := checkTime("time", r.Time); err != nil {
 		return err
 	}
-	if b, err := base64.StdEncoding.Strict().DecodeString(r.Custodian); err != nil || len(b) != 32 {
-		return schemaErr("custodian", "%q is not a base64 ed25519 public key", r.Custodian)
-	}
-	// An empty signature is valid schema: it is what gets signed. Verify
-	// reports an unsigned access record as a signature finding.
-	if r.Sig != "" {
-		if b, err := base64.StdEncoding.Strict().DecodeString(r.Sig); err != nil || len(b) != 64 {
-			return schemaErr("sig", "not a base64 ed25519 signature")
+	if r.At != nil {
+		if err := r.At.check(); err != nil {
+			return err
 		}
 	}
-	return nil
+	return checkSigner(r.Custodian, r.Sig)
 }
 
 func checkUUID(field, s string) error {

@@ -100,11 +100,15 @@ func TestTamper(t *testing.T) {
 			f.resign(t, lines)
 		}, "differs from the pinned checkpoint of the same size 9"},
 		{"checkpoint signed by a foreign key", func(t *testing.T, f *fixture) {
-			cp, err := readCheckpointBody(filepath.Join(f.logDir, CheckpointFile))
+			msg, err := os.ReadFile(filepath.Join(f.logDir, CheckpointFile))
 			if err != nil {
 				t.Fatal(err)
 			}
-			msg, err := SignCheckpoint(cp, newKeysNamed(t, f.origin).signer)
+			cp, err := readCheckpointBody(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, err = SignCheckpoint(cp, newKeysNamed(t, f.origin).signer)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,9 +117,18 @@ func TestTamper(t *testing.T) {
 		{"checkpoint deleted", func(t *testing.T, f *fixture) {
 			os.Remove(filepath.Join(f.logDir, CheckpointFile))
 		}, "checkpoint: missing, but the log has 9 records"},
+		{"access record replayed at the end, re-signed with the log key", func(t *testing.T, f *fixture) {
+			lines := f.lines(t)
+			f.resign(t, append(lines, lines[access]))
+		}, "record 9: access: the same signed record as record 8 (a replay)"},
+		{"access record moved before another record", func(t *testing.T, f *fixture) {
+			lines := f.lines(t)
+			lines[access-1], lines[access] = lines[access], lines[access-1]
+			f.resign(t, lines)
+		}, "record 7: access: signed for position 8"},
 		{"access record unsigned", func(t *testing.T, f *fixture) {
 			f.resignRaw(t, editRecord(t, f, access, func(m map[string]any) { m["sig"] = "" }))
-		}, "record 8: access signature: access record is not signed"},
+		}, "record 8: access signature: record is not signed"},
 		{"access record signed over other content", func(t *testing.T, f *fixture) {
 			f.resignRaw(t, editRecord(t, f, access, func(m map[string]any) { m["reason"] = "routine" }))
 		}, "record 8: access signature: signature does not match"},

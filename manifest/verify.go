@@ -43,7 +43,8 @@ const (
 	CheckPinned     Check = "pinned"     // consistency with the auditor's pinned checkpoint
 	CheckRecord     Check = "record"     // the record's schema and meaning
 	CheckHashes     Check = "hashes"     // the stored hash cache against the records
-	CheckAccess     Check = "access"     // custodian signatures on access records
+	CheckAccess     Check = "access"     // custodian signatures on access records, and their places
+	CheckConfig     Check = "config"     // the chain of config records (the vault's public keys)
 )
 
 // Finding is one problem an audit found.
@@ -95,6 +96,12 @@ type Report struct {
 	// an auditor sees each one (at most MaxFindings; the rest are counted in
 	// Accesses).
 	AccessLog []AccessEvent
+
+	// Config is the latest valid config record, the public keys in effect
+	// at the end of the log, and ConfigRecord its index; nil for a log with
+	// none (a vault made before config records).
+	Config       *Config
+	ConfigRecord int64
 }
 
 // AccessEvent is one access record as an auditor reads it.
@@ -173,6 +180,8 @@ type verifier struct {
 	// that issued it.
 	photos   map[code.Code]int64
 	subjects map[code.Code]struct{}
+	// signatures maps each custodian signature seen to its record.
+	signatures map[string]int64
 }
 
 func (v *verifier) add(rec int64, c Check, object, format string, args ...any) {

@@ -4,13 +4,17 @@ package manifest
 // once, duplicates and reversals of codes that exist, custodian signatures.
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 
 	"github.com/veil-photo/veil/internal/code"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // record checks one line's schema and what it says against earlier records.
-func (v *verifier) record(i int64, it *item) {
+// before is the tree root of the records before it, for the records a
+// custodian signs (nil if the tree cannot be computed).
+func (v *verifier) record(i int64, it *item, before *tlog.Hash) {
 	r, err := it.rec, it.err
 	if err != nil {
 		v.add(i, CheckRecord, "", "%v", err)
@@ -40,14 +44,17 @@ func (v *verifier) record(i int64, it *item) {
 		}
 	case *Quarantine:
 		v.rep.Quarantines++
+	case *Config:
+		v.config(i, r, before)
 	case *Access:
 		v.rep.Accesses++
 		if len(v.rep.AccessLog) < MaxFindings {
 			v.rep.AccessLog = append(v.rep.AccessLog, AccessEvent{Record: i, Action: r.Action, Codes: r.Codes, Reason: r.Reason, Time: r.Time, Custodian: r.Custodian})
 		}
-		if err := VerifyAccess(r, v.opts.CustodianKeys); err != nil {
+		if err := VerifyAccess(r, v.custodians()); err != nil {
 			v.add(i, CheckAccess, "access signature", "%v", err)
 		}
+		v.position(i, "access", r.At, before, r.Sig)
 		for _, c := range r.Codes {
 			k := codeOf(c)
 			_, isPhoto := v.photos[k]
@@ -57,6 +64,57 @@ func (v *verifier) record(i int64, it *item) {
 			}
 		}
 	}
+}
+
+// custodians returns the keys that may sign at this point of the log: those
+// of the latest config record, or the auditor's pinned keys before any.
+func (v *verifier) custodians() []ed25519.PublicKey {
+	if v.rep.Config != nil {
+		return v.rep.Config.CustodianKeys()
+	}
+	return v.opts.CustodianKeys
+}
+
+// config checks a config record: signed by a custodian key in effect before
+// it (the pinned keys for the first), for this log, at its place. A valid
+// one puts its keys in effect for the records after it.
+func (v *verifier) config(i int64, r *Config, before *tlog.Hash) {
+	if err := VerifyConfig(r, v.custodians()); err != nil {
+		v.add(i, CheckConfig, "config signature", "%v (only a custodian of the keys in effect before it may change the vault's keys)", err)
+		return
+	}
+	if "veil/"+r.Vault != v.opts.Origin {
+		v.add(i, CheckConfig, "config", "names vault %s, but this is the log of %s", r.Vault, v.opts.Origin)
+		return
+	}
+	if !v.position(i, "config", r.At, before, r.Sig) {
+		return
+	}
+	v.rep.Config, v.rep.ConfigRecord = r, i
+}
+
+// position checks that a custodian-signed record stands where it was signed
+// to stand: a copy appended elsewhere, or a replay of an older one, names
+// another tree. It reports whether the record is in place.
+func (v *verifier) position(i int64, what string, at *Position, before *tlog.Hash, sig string) bool {
+	if prev, ok := v.signatures[sig]; ok && sig != "" {
+		v.add(i, CheckAccess, what, "the same signed record as record %d (a replay)", prev)
+		return false
+	}
+	if sig != "" {
+		v.signatures[sig] = i
+	}
+	switch {
+	case at == nil:
+		v.add(i, CheckAccess, what, "not bound to its place in the log (written by a veil before position binding): a replayed copy could not be told apart")
+		return false
+	case before == nil:
+		return true // the tree is broken; that is reported already
+	case !at.Is(i, *before):
+		v.add(i, CheckAccess, what, "signed for position %d of a log with root %s, but it is record %d of this log (moved, replayed or the log before it changed)", at.Size, short(at.Root), i)
+		return false
+	}
+	return true
 }
 
 // registerDamaged notes the codes that an invalid record still names, and

@@ -21,6 +21,7 @@ import (
 func (v *verifier) scan(ctx context.Context) error {
 	v.photos = make(map[code.Code]int64)
 	v.subjects = make(map[code.Code]struct{})
+	v.signatures = make(map[string]int64)
 	var fr frontier
 	v.checkRootAt(0, &fr)
 
@@ -62,6 +63,16 @@ func (v *verifier) scan(ctx context.Context) error {
 				i++
 				continue
 			}
+			// A custodian-signed record names the tree it extends: the
+			// root before its own leaf.
+			var before *tlog.Hash
+			if it.err == nil && !v.treeBroken {
+				switch it.rec.(type) {
+				case *Access, *Config:
+					h := fr.treeHash()
+					before = &h
+				}
+			}
 			stored = fr.push(it.leaf, stored)
 			if hashes != nil && v.hashesOK {
 				for k, want := range stored {
@@ -80,7 +91,7 @@ func (v *verifier) scan(ctx context.Context) error {
 				}
 			}
 			v.checkRootAt(i+1, &fr)
-			v.record(i, it)
+			v.record(i, it, before)
 			i++
 		}
 	}

@@ -122,7 +122,7 @@ func ParseRow(s string) (Row, error) {
 		return Row{}, fmt.Errorf("subject: %w", err)
 	}
 	r.Phase, r.Interval, r.Format = f[2], f[3], f[4]
-	if !isWord(r.Phase) || !isWord(r.Format) || (r.Interval != "" && !isDuration(r.Interval)) {
+	if !isWord(r.Phase) || !isWord(r.Format) || (r.Interval != "" && !ValidInterval(r.Interval)) {
 		return Row{}, errors.New("phase, interval or format is not a plain word")
 	}
 	if r.Width, err = dimension(f[5]); err != nil {
@@ -161,9 +161,11 @@ func isWord(s string) bool {
 	return true
 }
 
-// isDuration accepts the ISO 8601 durations veil writes: P, then one or more
-// number+unit pairs in the units Y, M, W, D (P2W, P6M, P1Y, P1Y6M).
-func isDuration(s string) bool {
+// ValidInterval reports whether s is an interval as veil writes it: an ISO
+// 8601 duration of P and one or more number+unit pairs in the units Y, M, W,
+// D (P2W, P6M, P1Y, P1Y6M). An interval is relative to the procedure, never
+// a date.
+func ValidInterval(s string) bool {
 	if len(s) < 3 || len(s) > 16 || s[0] != 'P' {
 		return false
 	}

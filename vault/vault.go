@@ -52,6 +52,11 @@ type InitOptions struct {
 	// ExtraRecipients are further age X25519 public keys (age1...) that can
 	// decrypt blobs: a second custodian or an offline backup key.
 	ExtraRecipients []string
+	// StartLog, if set, is called once the keys and the custodian file
+	// exist and before vault.json is written (a folder without vault.json
+	// is not a vault, so a crash before it leaves nothing Open accepts), to
+	// begin the log with the vault's keys signed by the new custodian.
+	StartLog func(v *Vault, c *Custodian) error
 }
 
 // Init creates a vault in dir, which must not exist or be empty, and writes
@@ -140,7 +145,7 @@ func Init(dir, custodianOut string, opts InitOptions) (v *Vault, err error) {
 		{lockFile, nil, 0o644},
 	}
 	for _, f := range files {
-		if err := writeFile(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
+		if err := writeFile(filepath.Join(dir, f.name), f.data, f.perm, false); err != nil {
 			return nil, fmt.Errorf("vault: %w", err)
 		}
 	}
@@ -154,13 +159,22 @@ func Init(dir, custodianOut string, opts InitOptions) (v *Vault, err error) {
 	if back, err := decryptCustodian(sealed, opts.Passphrase); err != nil || !back.SigningKey.Equal(cust.SigningKey) || back.Identity.String() != cust.Identity.String() {
 		return nil, fmt.Errorf("vault: internal error: custodian file does not read back: %v", err)
 	}
-	if err := writeFile(custodianOut, sealed, 0o600); err != nil {
+	if err := writeFile(custodianOut, sealed, 0o600, false); err != nil {
 		return nil, fmt.Errorf("vault: custodian file: %w", err)
 	}
 	wroteCustodian = true
+	if opts.StartLog != nil {
+		rs, err := parseRecipients(cfg.Recipients)
+		if err != nil {
+			return nil, fmt.Errorf("vault: %w", err)
+		}
+		if err := opts.StartLog(&Vault{dir: dir, cfg: cfg, recipients: rs}, cust); err != nil {
+			return nil, fmt.Errorf("vault: starting the log: %w", err)
+		}
+	}
 	// vault.json last: a directory without it is not a vault, so a crash
 	// before this point leaves nothing that Open would accept.
-	if err := writeFile(filepath.Join(dir, configFile), cfg.marshal(), 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, configFile), cfg.marshal(), 0o644, false); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	return Open(dir)
@@ -221,7 +235,9 @@ func removeContents(dir string) {
 }
 
 // writeFile writes a new file durably and never replaces an existing one.
-func writeFile(name string, data []byte, perm fs.FileMode) error {
+// writeFile writes name atomically; it refuses to replace an existing file
+// unless replace is set.
+func writeFile(name string, data []byte, perm fs.FileMode, replace bool) error {
 	f, err := atomicfile.Create(name, perm)
 	if err != nil {
 		return err
@@ -230,7 +246,7 @@ func writeFile(name string, data []byte, perm fs.FileMode) error {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	return f.Commit(true)
+	return f.Commit(!replace)
 }
 
 func contains(list []string, s string) bool {
@@ -272,15 +288,49 @@ func OpenReadOnly(dir string) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: %w", &ConfigError{Path: name, Err: err})
 	}
-	v := &Vault{dir: dir, cfg: cfg}
-	for _, s := range cfg.Recipients {
-		r, err := parseRecipient(s)
-		if err != nil { // validated above
-			return nil, fmt.Errorf("vault: %w", err)
-		}
-		v.recipients = append(v.recipients, r)
+	rs, err := parseRecipients(cfg.Recipients)
+	if err != nil { // validated above
+		return nil, fmt.Errorf("vault: %w", err)
 	}
-	return v, nil
+	return &Vault{dir: dir, cfg: cfg, recipients: rs}, nil
+}
+
+func parseRecipients(list []string) ([]age.Recipient, error) {
+	var rs []age.Recipient
+	for _, s := range list {
+		r, err := parseRecipient(s)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// SetKeys replaces the age recipients and the custodian verifier keys in
+// vault.json and auditor.pub, atomically each. It is the last step of a
+// custodian's change of keys, after the change is committed in the log:
+// ingest compares vault.json with the log and refuses to encrypt while they
+// differ.
+func (v *Vault) SetKeys(recipients, custodians []string) error {
+	cfg := v.cfg
+	cfg.Recipients = append([]string(nil), recipients...)
+	cfg.CustodianVerifiers = append([]string(nil), custodians...)
+	if err := cfg.publicKeys().validate(); err != nil {
+		return fmt.Errorf("vault: %w", err)
+	}
+	rs, err := parseRecipients(cfg.Recipients)
+	if err != nil {
+		return fmt.Errorf("vault: %w", err)
+	}
+	if err := writeFile(filepath.Join(v.dir, auditorFile), cfg.publicKeys().MarshalAuditorPub(), 0o644, true); err != nil {
+		return fmt.Errorf("vault: %w", err)
+	}
+	if err := writeFile(filepath.Join(v.dir, configFile), cfg.marshal(), 0o644, true); err != nil {
+		return fmt.Errorf("vault: %w", err)
+	}
+	v.cfg, v.recipients = cfg, rs
+	return nil
 }
 
 // Dir returns the vault directory.

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/internal/code"
+	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -18,6 +20,7 @@ type CustodianOptions struct {
 	Identity       string
 	PassphraseFile string
 	Reason         string
+	Receipt        string
 }
 
 func addCustodianFlags(c *cobra.Command, o *CustodianOptions) {
@@ -26,6 +29,7 @@ func addCustodianFlags(c *cobra.Command, o *CustodianOptions) {
 	f.StringVar(&o.Identity, "identity", "", "custodian identity `FILE` written by veil init")
 	f.StringVar(&o.PassphraseFile, "passphrase-file", "", "read the custodian passphrase from `FILE` instead of the terminal")
 	f.StringVar(&o.Reason, "reason", "", "why the codes are reversed; logged and visible to auditors, so no patient names")
+	f.StringVar(&o.Receipt, "receipt", "", "also write the signed checkpoint that covers this access to `FILE`, for the auditor ('veil verify --checkpoint FILE' then shows if the access is ever erased)")
 }
 
 // checkCustodianArgs reports usage mistakes before any passphrase is asked,
@@ -90,15 +94,27 @@ func custodyError(err error, o CustodianOptions, stderr io.Writer) error {
 			codes[i] = c.String()
 		}
 		return fmt.Errorf("no photo or subject in this vault has the code %s; nothing was logged or revealed", strings.Join(codes, ", "))
+	case errors.As(err, new(*custody.KeysChangedError)):
+		return fmt.Errorf("%w: %v", errVerifyFailed, err)
 	case errors.Is(err, custody.ErrNotCustodian):
 		return fmt.Errorf("%s is not a custodian of the vault %s (its key is not in vault.json)", o.Identity, o.Vault)
 	}
 	return err
 }
 
-// printLogged is the custodian's confirmation that the access is on record.
-func printLogged(stderr io.Writer, action string, codes int, g *custody.Grant) {
+// printLogged is the custodian's confirmation that the access is on record,
+// with its receipt: the signed checkpoint that covers it, which the auditor
+// pins so that the access can never be erased unseen.
+func printLogged(stderr io.Writer, action string, codes int, g *custody.Grant, receiptFile string) error {
 	fmt.Fprintf(stderr, "veil: logged %s of %s as record %d, signed by the custodian key\n", action, plural(codes, "code"), g.Record)
+	fmt.Fprintf(stderr, "veil: receipt (the signed checkpoint that includes this access; give it to your auditor):\n%s", g.Receipt)
+	if receiptFile != "" {
+		if err := os.WriteFile(receiptFile, g.Receipt, 0o644); err != nil {
+			return fmt.Errorf("the access is logged (record %d), but the receipt could not be written: %v", g.Record, filekind.Bare(err))
+		}
+		fmt.Fprintf(stderr, "veil: wrote the receipt to %s\n", receiptFile)
+	}
+	return nil
 }
 
 // errSomeFailed is wrapped when a custodian command could not finish every code.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/release"
@@ -45,7 +46,7 @@ func newTestVault(t *testing.T) *testVault {
 	if err := os.WriteFile(tv.pass, pass, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v, err := vault.Init(tv.dir, tv.custodian, vault.InitOptions{Passphrase: pass})
+	v, err := custody.Init(tv.dir, tv.custodian, vault.InitOptions{Passphrase: pass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,13 +160,13 @@ func TestRevealRestoreAreLoggedFirst(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("reveal: exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"subject " + testSubject + ": 3 photos", "photo " + testPhotoCodes[1] + " (record 1)",
+	for _, want := range []string{"subject " + testSubject + ": 3 photos", "photo " + testPhotoCodes[1] + " (record 2)",
 		"  patient   MRN-4711", "  original  inbox/MRN-4711/before/phone-rotated6.jpg", "  phase     before"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("reveal output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(errOut, "logged reveal of 1 code as record 3") {
+	if !strings.Contains(errOut, "logged reveal of 1 code as record 4") {
 		t.Errorf("reveal stderr: %s", errOut)
 	}
 
@@ -188,7 +189,7 @@ func TestRevealRestoreAreLoggedFirst(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "3 access events") {
 		t.Fatalf("verify after access: exit %d\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, "advanced "+cp+" from 3 to 6 records") {
+	if !strings.Contains(errOut, "advanced "+cp+" from 4 to 7 records") {
 		t.Errorf("pin not advanced: %s", errOut)
 	}
 
@@ -220,7 +221,7 @@ func TestRevealRefusesDamagedLog(t *testing.T) {
 	if strings.Contains(out, "MRN-4711") || strings.Contains(errOut, "MRN-4711") {
 		t.Error("reveal printed sealed data from a damaged log")
 	}
-	if logSize(t, tv.dir) != 3 {
+	if logSize(t, tv.dir) != 4 {
 		t.Error("access appended to a damaged log")
 	}
 }
@@ -242,7 +243,7 @@ func TestVerifyTamperCLI(t *testing.T) {
 			b, _ := os.ReadFile(p)
 			b[bytes.Index(b, []byte(`"width":64`))+len(`"width":6`)] = '5'
 			os.WriteFile(p, b, 0o644)
-		}, "record 0: content differs from the hash stored"},
+		}, "record 1: content differs from the hash stored"},
 		{"vault.json keys replaced", func(t *testing.T, tv *testVault) {
 			other := newTestVault(t)
 			cfg, _ := os.ReadFile(filepath.Join(other.dir, "vault.json"))
@@ -254,7 +255,7 @@ func TestVerifyTamperCLI(t *testing.T) {
 			b, _ := os.ReadFile(blob(tv, 1))
 			b[len(b)-3] ^= 4
 			os.WriteFile(blob(tv, 1), b, 0o644)
-		}, "record 1: blob "},
+		}, "record 2: blob "},
 		{"blob missing", func(t *testing.T, tv *testVault) { os.Remove(blob(tv, 2)) }, ": missing"},
 		{"orphan blob", func(t *testing.T, tv *testVault) {
 			v, _ := vault.Open(tv.dir)
@@ -270,7 +271,7 @@ func TestVerifyTamperCLI(t *testing.T) {
 			p := filepath.Join(tv.release, filepath.FromSlash(tv.photos[0].Released.Path))
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, append(b, 0), 0o644)
-		}, "record 0: released file "},
+		}, "record 1: released file "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -299,27 +300,15 @@ func TestVerifyTamperCLI(t *testing.T) {
 func TestVerifyCheckpointRollback(t *testing.T) {
 	tv := newTestVault(t)
 	cp := filepath.Join(t.TempDir(), "audit.cp")
-	if _, errOut, code := tv.verify(t, "--checkpoint", cp); code != 0 || !strings.Contains(errOut, "pinned the checkpoint of 3 records") {
+	if _, errOut, code := tv.verify(t, "--checkpoint", cp); code != 0 || !strings.Contains(errOut, "pinned the checkpoint of 4 records") {
 		t.Fatalf("first audit: exit %d, %s", code, errOut)
 	}
 	pinned, _ := os.ReadFile(cp)
 
-	logDir := filepath.Join(tv.dir, "log")
-	b, _ := os.ReadFile(filepath.Join(logDir, manifest.RecordsFile))
-	first := b[:bytes.IndexByte(b, '\n')+1]
-	os.WriteFile(filepath.Join(logDir, manifest.RecordsFile), first, 0o644)
-	os.Remove(filepath.Join(logDir, manifest.HashesFile))
-	os.Remove(filepath.Join(logDir, manifest.CheckpointFile))
-	v, _ := vault.Open(tv.dir)
-	signer, _ := v.LogSigner()
-	l, err := manifest.Open(logDir, v.Origin(), signer) // re-signs the shortened log
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	resignLog(t, tv.dir, logLines(t, filepath.Join(tv.dir, "log"))[:2]) // as a holder of the log key can
 
 	out, _, code := veil(t, "verify", "--vault", tv.dir, "--pub", tv.pub, "--checkpoint", cp)
-	if code != 3 || !strings.Contains(out, "checkpoint: signs 1 record") && !strings.Contains(out, "fewer than the 3 of the pinned checkpoint (rollback)") {
+	if code != 3 || !strings.Contains(out, "fewer than the 4 of the pinned checkpoint (rollback)") {
 		t.Errorf("rollback: exit %d\n%s", code, out)
 	}
 	if after, _ := os.ReadFile(cp); !bytes.Equal(after, pinned) {

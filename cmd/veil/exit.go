@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/custody"
+	"github.com/veil-photo/veil/manifest"
 )
 
 // Exit codes of the CLI contract (SPEC: Commands).
@@ -57,7 +59,9 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue), isCobraUsage(err):
 		return exitUsage
-	case errors.Is(err, errVerifyFailed):
+	case errors.Is(err, errVerifyFailed), errors.Is(err, manifest.ErrInconsistent), errors.As(err, new(*custody.KeysChangedError)):
+		// A log this host cannot account for, or a vault.json whose keys
+		// no custodian committed: tampering until shown otherwise.
 		return exitVerifyFail
 	case errors.As(err, &pe):
 		return exitQuarantined

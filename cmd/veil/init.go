@@ -8,6 +8,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -69,7 +70,7 @@ func runInit(opts InitOptions, out io.Writer) error {
 	if len(pass) < minPassphraseLen {
 		return fmt.Errorf("the passphrase is too short: use at least %d characters", minPassphraseLen)
 	}
-	v, err := vault.Init(opts.Vault, opts.CustodianOut, vault.InitOptions{Passphrase: pass, ExtraRecipients: opts.Recipients})
+	v, err := custody.Init(opts.Vault, opts.CustodianOut, vault.InitOptions{Passphrase: pass, ExtraRecipients: opts.Recipients})
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,9 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 	if err != nil {
 		return custodyError(err, opts.CustodianOptions, stderr)
 	}
-	printLogged(stderr, manifest.ActionRestore, len(codes), r.Grant)
+	if err := printLogged(stderr, manifest.ActionRestore, len(codes), r.Grant, opts.Receipt); err != nil {
+		return err
+	}
 	photos := r.Photos()
 	failed := 0
 	for _, p := range photos {

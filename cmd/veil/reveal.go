@@ -49,7 +49,9 @@ func runReveal(ctx context.Context, opts CustodianOptions, codes []code.Code, st
 	if err != nil {
 		return custodyError(err, opts, stderr)
 	}
-	printLogged(stderr, manifest.ActionReveal, len(codes), r.Grant)
+	if err := printLogged(stderr, manifest.ActionReveal, len(codes), r.Grant, opts.Receipt); err != nil {
+		return err
+	}
 	failed := 0
 	for _, m := range r.Matches {
 		if m.Subject() {

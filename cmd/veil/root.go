@@ -44,6 +44,7 @@ not de-identified data in the Safe Harbor sense.`,
 		newWatchCommand(),
 		newVerifyCommand(),
 		newRevealCommand(),
+		newRekeyCommand(),
 		newRestoreCommand(),
 		newGalleryCommand(),
 	)

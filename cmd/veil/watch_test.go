@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/vault"
 )
@@ -49,7 +50,7 @@ func newWatchEnv(t *testing.T) *watchEnv {
 	e := &watchEnv{dir: dir, vault: filepath.Join(dir, "vault"), inbox: filepath.Join(dir, "inbox"),
 		release: filepath.Join(dir, "release"), cust: filepath.Join(dir, "custodian.age"),
 		pass: "correct horse battery staple", files: map[string]string{}, rng: rand.New(rand.NewPCG(7, uint64(len(t.Name()))))}
-	if _, err := vault.Init(e.vault, e.cust, vault.InitOptions{Passphrase: []byte(e.pass)}); err != nil {
+	if _, err := custody.Init(e.vault, e.cust, vault.InitOptions{Passphrase: []byte(e.pass)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(e.inbox, 0o755); err != nil {

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/custody"
+)
+
+// RekeyOptions are the flags of veil rekey.
+type RekeyOptions struct {
+	Vault          string
+	Identity       string
+	PassphraseFile string
+	Add, Remove    []string
+}
+
+func newRekeyCommand() *cobra.Command {
+	var opts RekeyOptions
+	c := &cobra.Command{
+		Use:   "rekey --vault DIR --identity FILE [--add-recipient AGE1...] [--remove-recipient AGE1...]",
+		Short: "Custodian: change who originals are encrypted to (logged, signed)",
+		Long: `rekey changes the age recipients every new original is encrypted to — a
+second custodian or an offline backup key added, a departed one removed —
+as the custodian, and only so: the change is a config record in the log,
+signed with the custodian's key, and only then are vault.json and
+auditor.pub rewritten. veil ingest and veil watch refuse to encrypt while
+vault.json differs from the latest config record, and veil verify reports
+the difference: whoever can merely write the vault folder cannot send
+originals to their own key.
+
+Without --add-recipient or --remove-recipient, rekey commits the
+recipients in effect: run it once on a vault made by an older veil (whose
+log holds no config record yet) after checking vault.json, and to restore a
+vault.json that someone changed. The custodian's own recipient always stays.
+Originals already in the vault keep the recipients they were encrypted to.
+
+After a change, give the new VAULT/auditor.pub to your auditors to pin.`,
+		Example: `  # add a second custodian's key
+  veil rekey --vault /srv/veil --identity /media/safe/custodian.age \
+      --add-recipient age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq
+
+  # commit the keys of a vault made before config records existed
+  veil rekey --vault /srv/veil --identity /media/safe/custodian.age`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if opts.Vault == "" || opts.Identity == "" {
+				return usageError{err: fmt.Errorf("rekey: --vault and --identity are required"), cmd: c.CommandPath()}
+			}
+			return runRekey(c.Context(), opts, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault")
+	f.StringVar(&opts.Identity, "identity", "", "custodian identity `FILE` written by veil init")
+	f.StringVar(&opts.PassphraseFile, "passphrase-file", "", "read the custodian passphrase from `FILE` instead of the terminal")
+	f.StringArrayVar(&opts.Add, "add-recipient", nil, "age `RECIPIENT` (age1...) to encrypt new originals to as well (repeatable)")
+	f.StringArrayVar(&opts.Remove, "remove-recipient", nil, "age `RECIPIENT` to stop encrypting new originals to (repeatable)")
+	return c
+}
+
+func runRekey(ctx context.Context, opts RekeyOptions, stdout, stderr io.Writer) error {
+	cv, id, err := openCustody(CustodianOptions{Vault: opts.Vault, Identity: opts.Identity, PassphraseFile: opts.PassphraseFile})
+	if err != nil {
+		return err
+	}
+	done, err := cv.Rekey(ctx, id, custody.KeyChange{Add: opts.Add, Remove: opts.Remove})
+	if err != nil {
+		return custodyError(err, CustodianOptions{Vault: opts.Vault, Identity: opts.Identity}, stderr)
+	}
+	if done.Record >= 0 {
+		fmt.Fprintf(stderr, "veil: logged the vault's keys as config record %d, signed by the custodian key\n", done.Record)
+	} else {
+		fmt.Fprintln(stderr, "veil: the log already holds these keys; nothing was logged")
+	}
+	fmt.Fprintf(stdout, "new originals are encrypted to %s:\n", plural(len(done.Recipients), "recipient"))
+	for _, r := range done.Recipients {
+		fmt.Fprintf(stdout, "  %s\n", r)
+	}
+	fmt.Fprintf(stderr, "veil: give %s/auditor.pub to your auditors to pin; receipt:\n%s", opts.Vault, done.Receipt)
+	return nil
+}
