@@ -53,7 +53,8 @@ type Ingest struct {
 	Photo    string    `json:"photo"`   // photo code, UUIDv4
 	Subject  string    `json:"subject"` // subject (patient) code, UUIDv4
 	Phase    string    `json:"phase"`   // one of Phases
-	Format   string    `json:"format"`  // "jpeg", "png", "webp"
+	Interval string    `json:"interval,omitempty"`
+	Format   string    `json:"format"` // "jpeg", "png", "webp"
 	Released Released  `json:"released"`
 	Blob     BlobInfo  `json:"blob"`
 	Time     time.Time `json:"time"`   // UTC, whole seconds
