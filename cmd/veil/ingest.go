@@ -25,6 +25,7 @@ type IngestOptions struct {
 	Vault      string
 	Out        string
 	Layout     string
+	PhaseAlias []string
 	Workers    int
 	KeepSource bool
 	Settle     time.Duration
@@ -50,7 +51,7 @@ func newIngestCommand() *cobra.Command {
 the vault, stripped of identifying metadata into RELEASE/<subject>/<photo>.<ext>
 under random codes, and logged in the signed manifest; only then is the
 source removed (--keep-source keeps it). RELEASE/index.csv lists the released
-photos (photo, subject, phase, format, width, height, sha256); ingest keeps
+photos (photo, subject, phase, interval, format, width, height, sha256); ingest keeps
 it equal to what the log says. Formats: JPEG, PNG, WebP, HEIC (iPhone) and
 AVIF.
 
@@ -100,7 +101,8 @@ duplicate events carry codes only, quarantined ones the path only.`,
 func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
 	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault (see 'veil init')")
 	f.StringVar(&opts.Out, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
-	f.StringVar(&opts.Layout, "layout", layout.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above)")
+	f.StringVar(&opts.Layout, "layout", layout.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above; new installs: '"+layout.IDLayout+"')")
+	f.StringArrayVar(&opts.PhaseAlias, "phase-alias", nil, "a phase word of this practice, `WORD=PHASE[:INTERVAL]`, as in recheck=followup:P6W (repeatable)")
 	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
 	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later "+later+" skip them)")
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
@@ -122,17 +124,40 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 	if _, err := parseSize(opts.MaxSize); err != nil {
 		return usage("--max-size: %v", err)
 	}
-	if _, err := layout.ParseLayout(opts.Layout, nil); err != nil {
-		return usage("--layout: %v", err)
+	_, err := pipelineLayout(opts, usage)
+	return err
+}
+
+// pipelineLayout compiles --layout with the phase words of --phase-alias;
+// a mistake in either is a usage error.
+func pipelineLayout(opts IngestOptions, usage func(string, ...any) error) (*layout.Layout, error) {
+	var aliases []layout.Alias
+	for _, s := range opts.PhaseAlias {
+		a, err := layout.ParsePhaseAlias(s)
+		if err != nil {
+			return nil, usage("--phase-alias: %v", err)
+		}
+		aliases = append(aliases, a)
 	}
-	return nil
+	vocab, err := layout.NewVocabulary(aliases...)
+	if err != nil {
+		return nil, usage("--phase-alias: %v", err)
+	}
+	lay, err := layout.ParseLayout(opts.Layout, vocab)
+	if err != nil {
+		return nil, usage("--layout: %v", err)
+	}
+	return lay, nil
 }
 
 // openPipeline opens the vault and checks the inboxes for ingest and watch;
 // the flags were validated by checkPipelineOptions.
 func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *layout.Layout, error) {
 	maxSize, _ := parseSize(opts.MaxSize)
-	lay, _ := layout.ParseLayout(opts.Layout, nil)
+	lay, err := pipelineLayout(opts, func(format string, a ...any) error { return fmt.Errorf(format, a...) })
+	if err != nil {
+		return nil, 0, nil, err
+	}
 	v, err := vault.Open(opts.Vault)
 	if err != nil {
 		return nil, 0, nil, err
