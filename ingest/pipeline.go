@@ -78,6 +78,8 @@ type Pipeline struct {
 
 	mu     sync.Mutex
 	claims map[lookup.MAC]*claim // originals in flight in this run
+
+	names spellings // patient names seen in the inboxes, for look-alike holds
 }
 
 // New prepares a pass into v. Unless opts.DryRun, lock must be the held

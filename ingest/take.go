@@ -66,6 +66,7 @@ func (p *Pipeline) take(ctx context.Context, c candidate) result {
 	} else if err != nil {
 		return quarantine("layout", fmt.Errorf("%w (move it into a folder the layout names, or use --layout)", err))
 	}
+	p.names.note(place)
 	switch {
 	case c.fi.Size() == 0:
 		return quarantine("empty", errEmpty)
@@ -135,7 +136,16 @@ func (p *Pipeline) take(ctx context.Context, c candidate) result {
 		p.settle(cl)
 		return result{fatal: fmt.Errorf("ingest: %w", err)}
 	}
-	if n.subject, err = p.ix.Subject(n.subjKey); err != nil {
+	var loose *lookup.MAC
+	if place.LooseKey != "" {
+		m := p.keys.Loose(place.LooseKey)
+		loose = &m
+	}
+	n.subject, err = p.ix.Subject(n.subjKey, loose)
+	if errors.Is(err, lookup.ErrLookAlike) {
+		p.settle(cl)
+		return quarantine("similar-name", p.lookAlike(c, place))
+	} else if err != nil {
 		p.settle(cl)
 		return result{fatal: err}
 	}
