@@ -73,6 +73,8 @@ up what the interrupted one left behind.
 Events never join an inbox path (a patient's name) to a code: ingested and
 duplicate events carry codes only, quarantined ones the path only.`,
 		Example: `  veil ingest --vault /srv/veil --out /srv/release /srv/inbox
+  veil ingest --vault /srv/veil --out /srv/release --layout '{patient} ({id})/{phase}/*' /srv/inbox
+  veil ingest --vault /srv/veil --out /srv/release --phase-alias recheck=followup:P6W /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --dry-run /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
@@ -102,7 +104,7 @@ func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
 	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault (see 'veil init')")
 	f.StringVar(&opts.Out, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
 	f.StringVar(&opts.Layout, "layout", layout.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above; new installs: '"+layout.IDLayout+"')")
-	f.StringArrayVar(&opts.PhaseAlias, "phase-alias", nil, "a phase word of this practice, `WORD=PHASE[:INTERVAL]`, as in recheck=followup:P6W (repeatable)")
+	f.StringArrayVar(&opts.PhaseAlias, "phase-alias", nil, "`WORD=PHASE[:INTERVAL]`: a phase word of this practice, as recheck=followup:P6W or vorher=before (repeatable)")
 	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
 	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later "+later+" skip them)")
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
