@@ -135,8 +135,12 @@ func TestLookAlikesInOneRun(t *testing.T) {
 
 	// Staff rename it to the first spelling and move it back: it joins
 	// that patient.
-	put(t, e.inbox, first+"/after/b.jpg", p[1])
-	os.Remove(filepath.Join(e.inbox, inbox.QuarantineDir, filepath.FromSlash(held)))
+	if err := os.MkdirAll(filepath.Join(e.inbox, first, "after"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(e.inbox, inbox.QuarantineDir, filepath.FromSlash(held)), filepath.Join(e.inbox, first, "after", "moved.jpg")); err != nil {
+		t.Fatal(err)
+	}
 	if sum, err := e.run(t, Options{}); err != nil || sum.Ingested != 1 {
 		t.Fatalf("after the rename: %+v, %v", sum, err)
 	}
