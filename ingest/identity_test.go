@@ -100,6 +100,27 @@ func TestLookAlikeNamesHeld(t *testing.T) {
 	}
 }
 
+// TestLookAlikeOfQuarantined: the spelling a look-alike resembles is named
+// when only the inbox's quarantine shows it (a file of that patient set
+// aside for an unknown phase).
+func TestLookAlikeOfQuarantined(t *testing.T) {
+	e := newEnv(t)
+	p := photos(t, 3)
+	put(t, e.inbox, "José Garcia/before/a.jpg", p[0])
+	put(t, e.inbox, "José Garcia/later/b.jpg", p[1])
+	if sum, err := e.run(t, Options{}); err != nil || sum.Ingested != 1 || sum.Quarantined != 1 {
+		t.Fatalf("first run: %+v, %v", sum, err)
+	}
+	os.RemoveAll(filepath.Join(e.inbox, "José Garcia"))
+	put(t, e.inbox, "Jose Garcia/after/c.jpg", p[2])
+	if sum, err := e.run(t, Options{}); err != nil || len(e.lookAlikes()) != 1 {
+		t.Fatalf("second run: %+v, %v, %+v", sum, err, e.events)
+	}
+	if why := e.reasonFile(t, "Jose Garcia/after/c.jpg"); !strings.Contains(why, `rename the folder to "José Garcia"`) {
+		t.Errorf("reason file:\n%s", why)
+	}
+}
+
 // TestLookAlikesInOneRun: of two look-alike spellings in one run, the first
 // taken becomes the subject and the other is held; names that are not
 // look-alikes (Ann, Ann Lee) are two patients; renaming the held folder to

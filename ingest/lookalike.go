@@ -16,9 +16,9 @@ import (
 // decide, never merged with nor split from the patient it resembles. The
 // reason file, which is staff territory, should name the spelling it
 // resembles, but the vault keeps no names: only a spelling that the inbox
-// itself shows (this run's files, or any folder still in the inbox) and
-// whose subject key the index holds is named. Without one, the reason says
-// so.
+// itself shows (this run's files, any file still in the inbox or in its
+// quarantine) and whose subject key the index holds is named. Without one,
+// the reason says so.
 
 // errLookAlike is the hold as logs and events see it: no name.
 var errLookAlike = errors.New("the patient's name resembles that of a patient already in the vault (accents, ß/ss, punctuation or the order of the names): " +
@@ -51,9 +51,10 @@ type spellings struct {
 	scanned map[string]bool // inbox roots read whole
 }
 
-// note remembers the name of a placement made by the layout.
+// note remembers the name of a placement made by the layout, if it is a
+// name with valid keys.
 func (s *spellings) note(place layout.Placement) {
-	if place.LooseKey == "" {
+	if place.Key == "" || place.LooseKey == "" {
 		return
 	}
 	s.mu.Lock()
@@ -77,9 +78,10 @@ func (s *spellings) add(place layout.Placement) {
 }
 
 // resembled returns the spellings the inbox root shows of names whose loose
-// key is place's but whose subject key is not, reading the whole inbox the
-// first time it is asked about root: the earlier spelling's files may be
-// taken after this one, or be gone while a folder of it is still there.
+// key is place's but whose subject key is not, reading the whole inbox and
+// its quarantine the first time it is asked about root: the earlier
+// spelling's files may be taken after this one, or be gone while others of
+// the same folder are still there or were set aside (an unknown phase).
 func (s *spellings) resembled(root string, l *layout.Layout, place layout.Placement) map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -88,24 +90,8 @@ func (s *spellings) resembled(root string, l *layout.Layout, place layout.Placem
 			s.scanned = map[string]bool{}
 		}
 		s.scanned[root] = true
-		inbox.Walk(root, func(path string, d fs.DirEntry, err error) error {
-			switch {
-			case err != nil || path == root:
-				return nil
-			case d.IsDir() && inbox.SkipDir(d.Name()):
-				return fs.SkipDir
-			case d.IsDir() || inbox.SkipFile(d.Name()):
-				return nil
-			}
-			rel, err := filepath.Rel(root, path)
-			if err != nil {
-				return nil
-			}
-			if p, err := l.Match(filepath.ToSlash(rel)); err == nil && p.LooseKey != "" {
-				s.add(p)
-			}
-			return nil
-		})
+		s.scan(root, l)
+		s.scan(filepath.Join(root, inbox.QuarantineDir), l)
 	}
 	out := map[string]string{}
 	for key, name := range s.byLoose[place.LooseKey] {
@@ -114,6 +100,29 @@ func (s *spellings) resembled(root string, l *layout.Layout, place layout.Placem
 		}
 	}
 	return out
+}
+
+// scan adds the names of the files under dir, whose paths relative to dir
+// are read by l. The caller holds mu.
+func (s *spellings) scan(dir string, l *layout.Layout) {
+	inbox.Walk(dir, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil || path == dir:
+			return nil
+		case d.IsDir() && inbox.SkipDir(d.Name()):
+			return fs.SkipDir
+		case d.IsDir() || inbox.SkipFile(d.Name()) || strings.HasSuffix(d.Name(), ReasonSuffix):
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return nil
+		}
+		if p, err := l.Match(filepath.ToSlash(rel)); (err == nil || errors.Is(err, layout.ErrPhase)) && p.Key != "" && p.LooseKey != "" {
+			s.add(p)
+		}
+		return nil
+	})
 }
 
 // lookAlike is the reason a file whose name resembles an existing

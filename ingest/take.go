@@ -62,12 +62,12 @@ func (p *Pipeline) take(ctx context.Context, c candidate) result {
 	}
 	place, err := p.opts.Layout.Match(c.rel)
 	detail.PatientKey, detail.Phase = sealedPatient(place), place.PhaseText
+	p.names.note(place)
 	if errors.Is(err, layout.ErrPhase) {
 		return quarantine("phase", err)
 	} else if err != nil {
 		return quarantine("layout", fmt.Errorf("%w (move it into a folder the layout names, or use --layout)", err))
 	}
-	p.names.note(place)
 	switch {
 	case c.fi.Size() == 0:
 		return quarantine("empty", errEmpty)
