@@ -58,8 +58,9 @@ AVIF.
 A file is taken once its size and modification time have not changed for
 --settle; hidden files and the temporary names of copies in progress are
 skipped. Files that cannot be taken — a path the layout does not match, an
-unknown phase, an empty or oversized file, a symbolic link, a FIFO or device,
-an unsupported format (TIFF, RAW, GIF...), a damaged photo, or one whose stripped
+unknown phase, a patient name that resembles another patient's (see below),
+an empty or oversized file, a symbolic link, a FIFO or device, an
+unsupported format (TIFF, RAW, GIF...), a damaged photo, or one whose stripped
 copy fails its self-check — are moved to INBOX/.quarantine/<same path> with a
 <name>.reason.txt, logged, and make veil exit with status 4. The same bytes
 ingested again, under any name, are logged as a duplicate and not stored twice.
