@@ -133,12 +133,15 @@ type releaseTable struct {
 	oddPath   map[int]string
 	oddSHA    map[int]string
 	oddFormat map[int]string
+	// interval holds, by entry, the interval its record logged, if any:
+	// most photos have none.
+	interval map[int]string
 }
 
 func newReleaseTable() *releaseTable {
 	return &releaseTable{seed: maphash.MakeSeed(), index: make(map[uint64]int), spill: make(map[string]int),
 		byPhoto: make(map[uint64]int), photoSpill: make(map[code.Code]int), formatNo: make(map[string]uint8),
-		oddPath: make(map[int]string), oddSHA: make(map[int]string), oddFormat: make(map[int]string)}
+		oddPath: make(map[int]string), oddSHA: make(map[int]string), oddFormat: make(map[int]string), interval: make(map[int]string)}
 }
 
 // find returns the entry of the released file at path, if a record logged it.
@@ -180,6 +183,9 @@ func (t *releaseTable) add(i int64, r *manifest.Ingest, damaged bool) {
 		u.row, u.rowNo = true, uint32(t.rows)
 		u.phase = uint8(slices.Index(manifest.Phases, r.Phase))
 		u.width, u.height = uint32(r.Released.Width), uint32(r.Released.Height)
+		if r.Interval != "" {
+			t.interval[k] = r.Interval
+		}
 		t.rows++
 	}
 	t.refs.add(u)
@@ -244,11 +250,10 @@ func (t *releaseTable) path(k int) string {
 }
 
 // row returns the row of index.csv that entry k calls for: what ingest
-// writes for the record (release.Row.Line), with no interval, which the
-// record does not carry yet.
+// writes for the record (release.Row.Line).
 func (t *releaseTable) row(k int) release.Row {
 	u := t.refs.at(k)
-	return release.Row{Photo: u.photo, Subject: u.subject, Phase: manifest.Phases[u.phase], Format: t.format(k),
+	return release.Row{Photo: u.photo, Subject: u.subject, Phase: manifest.Phases[u.phase], Interval: t.interval[k], Format: t.format(k),
 		Width: int(u.width), Height: int(u.height), SHA256: t.sha(k)}
 }
 

@@ -96,7 +96,7 @@ func csvRow(r *manifest.Ingest) (release.Row, error) {
 	if err != nil {
 		return release.Row{}, fmt.Errorf("subject: %w", err)
 	}
-	return release.Row{Photo: p, Subject: s, Phase: r.Phase, Format: r.Format,
+	return release.Row{Photo: p, Subject: s, Phase: r.Phase, Interval: r.Interval, Format: r.Format,
 		Width: r.Released.Width, Height: r.Released.Height, SHA256: r.Released.SHA256}, nil
 }
 

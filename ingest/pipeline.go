@@ -11,8 +11,9 @@
 // then the removal of the sources), or undoes a batch that did not reach
 // its commit point; recover.go removes what a crash left behind;
 // indexcsv.go keeps the release folder's index.csv; quarantine.go sets
-// files aside. committer.go holds the dry run's committer, which changes
-// nothing. The keyed lookup index is package ingest/lookup.
+// files aside; lookalike.go words the hold of a name that resembles
+// another patient's. committer.go holds the dry run's committer, which
+// changes nothing. The keyed lookup index is package ingest/lookup.
 //
 // The package never prints: it reports Events to a callback and returns a
 // Summary and an error.
@@ -78,6 +79,8 @@ type Pipeline struct {
 
 	mu     sync.Mutex
 	claims map[lookup.MAC]*claim // originals in flight in this run
+
+	names spellings // patient names seen in the inboxes, for look-alike holds
 }
 
 // New prepares a pass into v. Unless opts.DryRun, lock must be the held

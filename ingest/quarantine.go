@@ -35,7 +35,7 @@ func (vc *vaultCommitter) setAside(c candidate, d manifest.Detail, reason string
 	src := c.full()
 	dst, err := quarantineTarget(filepath.Join(c.root, inbox.QuarantineDir, filepath.FromSlash(c.rel)))
 	if err == nil {
-		err = writeReason(dst+ReasonSuffix, reason, why, c.rel)
+		err = writeReason(dst+ReasonSuffix, reason, forStaff(why), c.rel)
 	}
 	if err == nil {
 		err = os.Rename(src, dst)

@@ -65,7 +65,7 @@ func (c *vaultCommitter) stage(ctx context.Context, n *newPhoto) result {
 		return result{fatal: err}
 	}
 	rec := &manifest.Ingest{
-		Photo: n.photo.String(), Subject: n.subject.String(), Phase: n.place.Phase, Format: res.Format.String(),
+		Photo: n.photo.String(), Subject: n.subject.String(), Phase: n.place.Phase, Interval: n.place.Interval, Format: res.Format.String(),
 		Released: manifest.Released{Path: n.relPath, SHA256: relSHA, Size: res.BytesOut, Width: res.Width, Height: res.Height},
 		Blob:     manifest.BlobInfo{SHA256: ref.Hash, Size: ref.Size},
 		Time:     p.opts.Now(),

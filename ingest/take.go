@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/veil-photo/veil/ingest/layout"
@@ -60,7 +61,8 @@ func (p *Pipeline) take(ctx context.Context, c candidate) result {
 		return quarantine("special-file", fmt.Errorf("a %s, not a photo file", filekind.Name(c.fi.Mode())))
 	}
 	place, err := p.opts.Layout.Match(c.rel)
-	detail.PatientKey, detail.Phase = place.Patient, place.PhaseText
+	detail.PatientKey, detail.Phase = sealedPatient(place), place.PhaseText
+	p.names.note(place)
 	if errors.Is(err, layout.ErrPhase) {
 		return quarantine("phase", err)
 	} else if err != nil {
@@ -135,7 +137,16 @@ func (p *Pipeline) take(ctx context.Context, c candidate) result {
 		p.settle(cl)
 		return result{fatal: fmt.Errorf("ingest: %w", err)}
 	}
-	if n.subject, err = p.ix.Subject(n.subjKey); err != nil {
+	var loose *lookup.MAC
+	if place.LooseKey != "" {
+		m := p.keys.Loose(place.LooseKey)
+		loose = &m
+	}
+	n.subject, err = p.ix.Subject(n.subjKey, loose)
+	if errors.Is(err, lookup.ErrLookAlike) {
+		p.settle(cl)
+		return quarantine("similar-name", p.lookAlike(c, place))
+	} else if err != nil {
 		p.settle(cl)
 		return result{fatal: err}
 	}
@@ -147,6 +158,21 @@ func (p *Pipeline) take(ctx context.Context, c candidate) result {
 	}
 	r.claim = cl
 	return r
+}
+
+// sealedPatient is the patient as the sealed detail keeps it: the name, and
+// the ID before it when the layout has one ("id:A-12 Jane Doe", or
+// "id:A-12" alone), which reads back unambiguously since an ID holds no
+// space. manifest.Detail has no field of its own for the ID.
+func sealedPatient(place layout.Placement) string {
+	id := strings.TrimSpace(place.ID)
+	switch {
+	case id == "":
+		return place.Patient
+	case place.Patient == "":
+		return "id:" + id
+	}
+	return "id:" + id + " " + place.Patient
 }
 
 var (

@@ -25,6 +25,7 @@ type IngestOptions struct {
 	Vault      string
 	Out        string
 	Layout     string
+	PhaseAlias []string
 	Workers    int
 	KeepSource bool
 	Settle     time.Duration
@@ -50,15 +51,16 @@ func newIngestCommand() *cobra.Command {
 the vault, stripped of identifying metadata into RELEASE/<subject>/<photo>.<ext>
 under random codes, and logged in the signed manifest; only then is the
 source removed (--keep-source keeps it). RELEASE/index.csv lists the released
-photos (photo, subject, phase, format, width, height, sha256); ingest keeps
+photos (photo, subject, phase, interval, format, width, height, sha256); ingest keeps
 it equal to what the log says. Formats: JPEG, PNG, WebP, HEIC (iPhone) and
 AVIF.
 
 A file is taken once its size and modification time have not changed for
 --settle; hidden files and the temporary names of copies in progress are
 skipped. Files that cannot be taken — a path the layout does not match, an
-unknown phase, an empty or oversized file, a symbolic link, a FIFO or device,
-an unsupported format (TIFF, RAW, GIF...), a damaged photo, or one whose stripped
+unknown phase, a patient name that resembles another patient's (see below),
+an empty or oversized file, a symbolic link, a FIFO or device, an
+unsupported format (TIFF, RAW, GIF...), a damaged photo, or one whose stripped
 copy fails its self-check — are moved to INBOX/.quarantine/<same path> with a
 <name>.reason.txt, logged, and make veil exit with status 4. The same bytes
 ingested again, under any name, are logged as a duplicate and not stored twice.
@@ -72,6 +74,8 @@ up what the interrupted one left behind.
 Events never join an inbox path (a patient's name) to a code: ingested and
 duplicate events carry codes only, quarantined ones the path only.`,
 		Example: `  veil ingest --vault /srv/veil --out /srv/release /srv/inbox
+  veil ingest --vault /srv/veil --out /srv/release --layout '{patient} ({id})/{phase}/*' /srv/inbox
+  veil ingest --vault /srv/veil --out /srv/release --phase-alias recheck=followup:P6W /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --dry-run /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
@@ -100,7 +104,8 @@ duplicate events carry codes only, quarantined ones the path only.`,
 func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
 	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault (see 'veil init')")
 	f.StringVar(&opts.Out, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
-	f.StringVar(&opts.Layout, "layout", layout.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above)")
+	f.StringVar(&opts.Layout, "layout", layout.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above; new installs: '"+layout.IDLayout+"')")
+	f.StringArrayVar(&opts.PhaseAlias, "phase-alias", nil, "`WORD=PHASE[:INTERVAL]`: a phase word of this practice, as recheck=followup:P6W or vorher=before (repeatable)")
 	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
 	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later "+later+" skip them)")
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
@@ -122,17 +127,40 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 	if _, err := parseSize(opts.MaxSize); err != nil {
 		return usage("--max-size: %v", err)
 	}
-	if _, err := layout.ParseLayout(opts.Layout, nil); err != nil {
-		return usage("--layout: %v", err)
+	_, err := pipelineLayout(opts, usage)
+	return err
+}
+
+// pipelineLayout compiles --layout with the phase words of --phase-alias;
+// a mistake in either is a usage error.
+func pipelineLayout(opts IngestOptions, usage func(string, ...any) error) (*layout.Layout, error) {
+	var aliases []layout.Alias
+	for _, s := range opts.PhaseAlias {
+		a, err := layout.ParsePhaseAlias(s)
+		if err != nil {
+			return nil, usage("--phase-alias: %v", err)
+		}
+		aliases = append(aliases, a)
 	}
-	return nil
+	vocab, err := layout.NewVocabulary(aliases...)
+	if err != nil {
+		return nil, usage("--phase-alias: %v", err)
+	}
+	lay, err := layout.ParseLayout(opts.Layout, vocab)
+	if err != nil {
+		return nil, usage("--layout: %v", err)
+	}
+	return lay, nil
 }
 
 // openPipeline opens the vault and checks the inboxes for ingest and watch;
 // the flags were validated by checkPipelineOptions.
 func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *layout.Layout, error) {
 	maxSize, _ := parseSize(opts.MaxSize)
-	lay, _ := layout.ParseLayout(opts.Layout, nil)
+	lay, err := pipelineLayout(opts, func(format string, a ...any) error { return fmt.Errorf(format, a...) })
+	if err != nil {
+		return nil, 0, nil, err
+	}
 	v, err := vault.Open(opts.Vault)
 	if err != nil {
 		return nil, 0, nil, err

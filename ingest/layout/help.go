@@ -15,7 +15,12 @@ inbox, folder levels separated by '/':
              6mo, 6 months, 1 year, 1yr, 2wk, 3 wks, 10 days (a follow-up),
              alone or with a phase word: 2 weeks post, post op 6 mo,
              3 months after. 1.5 years is read as 18 months; other
-             fractions are refused.
+             fractions are refused. The time point is released as an
+             ISO 8601 interval (2 weeks post: followup, P2W) in index.csv.
+             A practice adds its own words with --phase-alias
+             WORD=PHASE[:INTERVAL], repeatable: --phase-alias vorher=before,
+             --phase-alias recheck=followup:P6W; an alias may not change
+             what a built-in word means.
   *          any text (possibly none) within one level
   **/        any number of folder levels (only as a whole level)
   anything else is literal text, matched without regard to case.
@@ -25,8 +30,15 @@ With {id}, the ID alone says who the patient is: the name beside it is only
 for staff. Without it, the name is the patient, compared without regard to
 case, spaces, underscores or full-width letters but with its accents:
 "Jane  DOE" and "jane_doe" are one patient, "José" and "Jose" are not.
+A name that equals a patient's name already in the vault only when accents,
+ß/ss, hyphens and punctuation or the order of the names are ignored (Jose
+Garcia after José Garcia, "Lee, Ann" after Ann Lee) is neither merged nor
+made a new patient: its files are held in quarantine (similar-name) until
+staff rename the folder to the spelling used before, or, for two different
+people, give the patients IDs.
 Two patients with the same name REQUIRE an ID: new installs should use the
-layout with an ID, {patient} ({id})/{phase}/*.
+layout with an ID, {patient} ({id})/{phase}/*. (Patients ingested under a
+name-only layout get a new subject code under their ID.)
 
 When a name could be split several ways, the split whose {phase} is a
 phase wins, so "Mary_Ann_pre_1.jpg" under {patient}_{phase}_* is Mary Ann,

@@ -162,10 +162,24 @@ func loose(s string, skip int) string {
 // file until staff decide (see Resemblance).
 func LooseKey(name string) string { return loose(name, -1) }
 
+// resolveID is how staff keep two different patients with look-alike
+// names apart.
+const resolveID = "if this is another patient, the names alone cannot keep the two apart: " +
+	"put each patient's ID in the folder names and run veil with --layout '" + IDLayout + "' (layout {id}; " +
+	"patients ingested before under their name alone then get a new subject code under their ID)"
+
 // Resemblance describes, for a quarantine reason written to staff, how name
 // differs from existing, the spelling of a patient already in the vault
-// whose loose key it shares, and how to resolve it.
+// whose loose key it shares, and how to resolve it. existing is "" when
+// that spelling is not known: the vault keeps no names.
 func Resemblance(name, existing string) string {
+	if existing == "" {
+		return fmt.Sprintf("the patient %q resembles the name of a patient already in the vault: the same letters, "+
+			"but for accents, ß written as ss, hyphens, apostrophes or punctuation, or the order of the names. "+
+			"The vault keeps no names, so veil cannot show how that patient was spelled. "+
+			"If this is the same patient, rename the folder to the spelling used for their earlier photos; %s",
+			name, resolveID)
+	}
 	var diffs []string
 	for i, st := range looseSteps {
 		if loose(name, i) != loose(existing, i) {
@@ -181,6 +195,6 @@ func Resemblance(name, existing string) string {
 		how = strings.Join(diffs[:len(diffs)-1], ", ") + " and " + diffs[len(diffs)-1]
 	}
 	return fmt.Sprintf("the patient %q resembles the existing patient %q (they differ in %s): "+
-		"if this is the same patient, rename the folder to %q; if not, add each patient's ID to the folder name (layout {id})",
-		name, existing, how, existing)
+		"if this is the same patient, rename the folder to %q; %s",
+		name, existing, how, existing, resolveID)
 }

@@ -82,6 +82,10 @@ func TestResemblance(t *testing.T) {
 			t.Errorf("Resemblance(%q, %q) = %q, want it to say %q", tt.name, tt.existing, got, want)
 		}
 	}
+	// Without the existing spelling, the kind of difference is not known.
+	if got := Resemblance("Jose Garcia", ""); !strings.Contains(got, "cannot show") || strings.Contains(got, "differ in") || !strings.Contains(got, IDLayout) {
+		t.Errorf("Resemblance with no known spelling = %q", got)
+	}
 	if got := Resemblance("Jane\x1b[2JDoe", "Jane Doe"); strings.ContainsRune(got, 0x1b) {
 		t.Errorf("Resemblance prints a control character: %q", got)
 	}

@@ -183,7 +183,7 @@ func idBoundaries(before, after string) error {
 type Placement struct {
 	Patient   string // the name as written in the path; "" if the layout has no {patient}
 	ID        string // the patient ID as written in the path; "" if the layout has no {id}
-	Key       string // the subject key: "id:" + NormalizeID(ID) if there is an ID, else "name:" + NormalizeName(Patient)
+	Key       string // the subject key: "id:" + NormalizeID(ID) if there is an ID, else "name:" + NormalizeName(Patient); set with ErrPhase too
 	LooseKey  string // LooseKey(Patient) when Key is a name key, else "": what a resemblance check compares
 	PhaseText string // the phase as written in the path
 	Phase     string // Before, After, Intraop or Followup
@@ -205,13 +205,24 @@ func (l *Layout) Match(rel string) (Placement, error) {
 	return Placement{}, fmt.Errorf("%w %s", ErrLayout, l.src)
 }
 
-// place reads the phase and makes the subject key of a split path.
+// place reads the phase and makes the subject key of a split path. A path
+// with an unknown phase still gets its keys when they are valid: whose file
+// was set aside is what tells a look-alike name which spelling it
+// resembles.
 func (l *Layout) place(p Placement) (Placement, error) {
 	t, err := l.vocab.Parse(p.PhaseText)
 	if err != nil {
+		if k, kerr := l.key(p); kerr == nil {
+			p = k
+		}
 		return p, err
 	}
 	p.Phase, p.Interval = t.Phase, t.Interval
+	return l.key(p)
+}
+
+// key makes the subject key, and for a name the loose key, of p.
+func (l *Layout) key(p Placement) (Placement, error) {
 	if l.strict.SubexpIndex("id") >= 0 {
 		id, err := NormalizeID(p.ID)
 		if err != nil {

@@ -20,7 +20,9 @@ import (
 // journalFile is the file under VAULT/index/ that maps keyed hashes to codes.
 // It is append-only, one entry a line, and holds no plain identifier:
 //
-//	s <hex HMAC(index key, "subject" 0 patient key)> <subject code>
+//	v <key scheme>
+//	s <hex HMAC(index key, "subject" 0 subject key)> <subject code>
+//	l <hex HMAC(index key, "loose" 0 loose key of the name)> <subject code>
 //	o <hex HMAC(index key, "original" 0 sha256)> <photo code> <hex HMAC(index key, "path" 0 source path)>
 //
 //	d <hex HMAC(index key, "path" 0 source path)> <hex HMAC(index key, "original" 0 sha256)> <hex sha256 of the duplicate record's line>
@@ -32,7 +34,15 @@ import (
 // line that is ignored. "d" lines let a rerun recognise a duplicate whose
 // record was committed but whose source was not yet removed. An "s" line is
 // written before the first record that names the subject, so a patient
-// never gets a second code.
+// never gets a second code; an "l" line follows it when the subject key is
+// a name, so that a later look-alike spelling is held rather than made a
+// second patient (Index.Subject).
+//
+// A "v" line, written before the first "s" line, says how subject keys
+// are made (keyScheme). A journal with "s" lines and no "v" line was made
+// by a veil whose keys were the name with its accents removed: its keys
+// cannot be matched to today's, and Open refuses it (ErrOldKeys) rather
+// than give every returning patient a new code.
 //
 // Runs do not read the file into memory: its entries, with what the log
 // says is committed, are kept in the table (tableFile), which follows both
@@ -41,9 +51,10 @@ const journalFile = "ingest.idx"
 
 // journal is journalFile, the durable file the table is built from.
 type journal struct {
-	file string
-	size int64 // bytes, all whole lines
-	tail tail  // the last line
+	file     string
+	size     int64 // bytes, all whole lines
+	tail     tail  // the last line
+	subjects bool  // the replay met an "s" line
 }
 
 // lineTail identifies a line (without its newline) as the last of a prefix.
@@ -112,10 +123,25 @@ func replayJournal(dir string, t *table, from int64, last tail, truncate bool) (
 		if err := putEntry(t, line); err != nil {
 			return nil, fmt.Errorf("lookup: journal %s: at byte %d: %w", j.file, j.size, err)
 		}
+		j.subjects = j.subjects || line[0] == 's'
+
 		j.size += int64(len(line)) + 1
 		j.tail = lineTail(line)
 	}
 }
+
+// keyScheme is the subject key scheme of the "v" line: 2 is the layout's
+// keys ("name:" and the name with its accents, or "id:" and the ID) with
+// loose keys beside names. Scheme 1 had no "v" line: the name with accents
+// removed.
+const keyScheme = "2"
+
+// ErrOldKeys is returned by Open for a journal whose subject keys were made
+// by an older veil (key scheme 1: the name with its accents removed).
+var ErrOldKeys = errors.New("this vault's patient index was made by an older veil, whose patient keys ignored accents " +
+	"(José and Jose were one patient); this veil keeps them apart, so every returning patient would get a new subject code, " +
+	"and the vault holds no names to convert the keys from: ingest into this vault with the veil that made it, " +
+	"or start a new vault with 'veil init' (the old one stays verifiable, and its custodian can still reveal and restore)")
 
 // errEntry is a line of journalFile that is not an entry.
 var errEntry = errors.New("malformed entry (the journal was damaged; move it away and run again to rebuild what the log allows)")
@@ -129,13 +155,22 @@ func putEntry(t *table, line []byte) error {
 		return m, err == nil && n == len(m) && len(b) == 2*len(m)
 	}
 	switch {
-	case len(f) == 3 && string(f[0]) == "s":
+	case len(f) == 2 && string(f[0]) == "v":
+		if string(f[1]) != keyScheme {
+			return fmt.Errorf("patient key scheme %q: made by a newer veil (this one knows scheme %s); use that veil", f[1], keyScheme)
+		}
+		return t.put(kindVersion, slotKey{}, slotValue{keyScheme[0]})
+	case len(f) == 3 && (string(f[0]) == "s" || string(f[0]) == "l"):
 		k, ok := hexMAC(f[1])
 		c, err := code.Parse(string(f[2]))
 		if !ok || err != nil {
 			return errEntry
 		}
-		return t.put(kindSubject, slotKey(k.short()), slotValue(append(c[:], make([]byte, 16)...)))
+		k1 := kindSubject
+		if f[0][0] == 'l' {
+			k1 = kindLoose
+		}
+		return t.put(k1, slotKey(k.short()), slotValue(append(c[:], make([]byte, 16)...)))
 	case len(f) == 4 && string(f[0]) == "o":
 		k, ok := hexMAC(f[1])
 		c, err := code.Parse(string(f[2]))
@@ -203,22 +238,38 @@ func (j *journal) appendDurable(lines string) error {
 // Entries are the journal lines of one batch, written durably by
 // Index.Append before the batch's records are appended to the log.
 type Entries struct {
-	ix       *Index
-	b        strings.Builder
-	subjects []MAC // subjects whose "s" line this batch writes
+	ix        *Index
+	b         strings.Builder
+	subjects  []MAC // subjects whose "s" line this batch writes
+	versioned bool  // the journal has, or this batch writes, the "v" line
+	err       error // reading the table failed: Append fails
 }
 
-// Original adds the "o" line of a new photo (and the "s" line of its
-// subject if the subject code was assigned in this run and not yet written).
+// Original adds the "o" line of a new photo (and the "s" and "l" lines of
+// its subject if the subject code was assigned in this run and not yet
+// written, after the "v" line if the journal has none yet).
 func (e *Entries) Original(orig MAC, photo code.Code, path MAC, subject MAC) {
 	ix := e.ix
 	ix.mu.Lock()
+	defer ix.mu.Unlock()
 	if ns, ok := ix.newSubjects[subject]; ok && !ns.written {
+		if !e.versioned {
+			has, err := ix.tab.has(kindVersion, slotKey{})
+			if err != nil && e.err == nil {
+				e.err = err
+			}
+			if !has {
+				e.b.WriteString("v " + keyScheme + "\n")
+			}
+			e.versioned = true
+		}
 		e.b.WriteString("s " + hex.EncodeToString(subject[:]) + " " + ns.code.String() + "\n")
+		if ns.loose != nil {
+			e.b.WriteString("l " + hex.EncodeToString(ns.loose[:]) + " " + ns.code.String() + "\n")
+		}
 		ns.written = true
 		e.subjects = append(e.subjects, subject)
 	}
-	ix.mu.Unlock()
 	e.b.WriteString("o " + hex.EncodeToString(orig[:]) + " " + photo.String() + " " + hex.EncodeToString(path[:]) + "\n")
 }
 

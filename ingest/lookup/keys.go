@@ -16,7 +16,7 @@ type short [16]byte
 func (m MAC) short() short { return short(m[:16]) }
 
 // Keys computes the MACs of the index with the vault's index key; the
-// domain keeps the three kinds of input apart.
+// domain keeps the kinds of input apart.
 type Keys struct{ key []byte }
 
 // NewKeys returns the Keys of the vault's index key.
@@ -32,8 +32,14 @@ func (k Keys) sum(domain string, data []byte) MAC {
 	return m
 }
 
-// Subject is the MAC of a patient key (the normalised name from the layout).
-func (k Keys) Subject(patientKey string) MAC { return k.sum("subject", []byte(patientKey)) }
+// Subject is the MAC of a subject key (layout.Placement.Key: "id:" and the
+// patient's ID, or "name:" and the name, folded only where no two names
+// differ).
+func (k Keys) Subject(subjectKey string) MAC { return k.sum("subject", []byte(subjectKey)) }
+
+// Loose is the MAC of a name's loose key (layout.LooseKey), under which
+// spellings that might be one patient collide.
+func (k Keys) Loose(looseKey string) MAC { return k.sum("loose", []byte(looseKey)) }
 
 // Original is the MAC of an original's SHA-256.
 func (k Keys) Original(sha [32]byte) MAC { return k.sum("original", sha[:]) }

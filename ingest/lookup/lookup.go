@@ -1,6 +1,7 @@
 // Package lookup is ingest's HMAC-keyed index of everything the vault ever
-// took: which photo holds an original, which code a patient has, which
-// duplicate and quarantine records are committed. Its truth is the journal
+// took: which photo holds an original, which code a patient has (and which
+// loose keys of names are taken), which duplicate and quarantine records
+// are committed. Its truth is the journal
 // (ingest.idx) and the log; the on-disk table (ingest.tab) follows both so
 // that a run reads a slot at a time instead of the whole history, and is
 // rebuilt from them whenever it cannot be shown to match them.
@@ -37,14 +38,20 @@ type Index struct {
 	broken      bool // something went wrong: leave the table to be rebuilt
 	private     string
 	newSubjects map[MAC]*newSubject // assigned in this run, not yet in the table
+	newLoose    map[MAC]bool        // the loose keys of newSubjects
 }
 
 // newSubject is a subject code assigned in this run, kept in memory until
 // the table holds it. Its line is written with the first batch that names it.
 type newSubject struct {
 	code    code.Code
+	loose   *MAC // the MAC of its name's loose key; nil for an ID
 	written bool
 }
+
+// ErrLookAlike is returned by Subject for a new patient whose name
+// resembles the name of a patient the vault (or this run) already has.
+var ErrLookAlike = errors.New("lookup: the name resembles another patient's")
 
 // Open opens the index in indexDir for a writer that holds the vault lock,
 // brings it up to date with the journal and the log in logDir (rebuilding
@@ -80,7 +87,7 @@ func open(tableDir, journalDir, logDir string, writable bool) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{tab: t, logDir: logDir, newSubjects: map[MAC]*newSubject{}}
+	ix := &Index{tab: t, logDir: logDir, newSubjects: map[MAC]*newSubject{}, newLoose: map[MAC]bool{}}
 	if valid {
 		valid = endsWith(filepath.Join(journalDir, journalFile), t.hdr.journalSize, t.hdr.journalTail) &&
 			endsWith(filepath.Join(logDir, manifest.RecordsFile), t.hdr.logSize, t.hdr.logTail)
@@ -106,6 +113,17 @@ func open(tableDir, journalDir, logDir string, writable bool) (*Index, error) {
 		return nil, err
 	}
 	t.hdr.journalSize, t.hdr.journalTail = ix.jr.size, ix.jr.tail
+	// A table that covered part of the journal already was checked when
+	// that part was read: only subjects read now need the check.
+	if ix.jr.subjects {
+		if versioned, err := t.has(kindVersion, slotKey{}); err != nil || !versioned {
+			t.close()
+			if err == nil {
+				err = fmt.Errorf("lookup: %s: %w", ix.jr.file, ErrOldKeys)
+			}
+			return nil, err
+		}
+	}
 	err = manifest.ScanFrom(logDir, t.hdr.logSize, t.hdr.logCount, func(i int64, line []byte) error {
 		r, err := manifest.Parse(line)
 		if err != nil {
@@ -239,8 +257,12 @@ func (ix *Index) BlobCommitted(hash string) (bool, error) {
 
 // Subject returns the subject code of the patient with MAC k: the one the
 // index holds, or one assigned earlier in this run, or a new one, which the
-// journal gets with the first batch that names it.
-func (ix *Index) Subject(k MAC) (code.Code, error) {
+// journal gets with the first batch that names it. loose is the MAC of the
+// loose key of the patient's name (nil for a patient known by an ID): a
+// new patient whose loose key another patient has is neither merged with
+// nor split from that one; the error is ErrLookAlike and no code is
+// assigned, so that staff decide.
+func (ix *Index) Subject(k MAC, loose *MAC) (code.Code, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if ns, ok := ix.newSubjects[k]; ok {
@@ -253,12 +275,37 @@ func (ix *Index) Subject(k MAC) (code.Code, error) {
 	if ok {
 		return code.Code(v[:16]), nil
 	}
+	if loose != nil {
+		taken := ix.newLoose[*loose]
+		if !taken {
+			if taken, err = ix.tab.has(kindLoose, slotKey(loose.short())); err != nil {
+				return code.Code{}, err
+			}
+		}
+		if taken {
+			return code.Code{}, ErrLookAlike
+		}
+	}
 	c, err := code.New()
 	if err != nil {
 		return code.Code{}, fmt.Errorf("lookup: %w", err)
 	}
-	ix.newSubjects[k] = &newSubject{code: c}
+	ix.newSubjects[k] = &newSubject{code: c, loose: loose}
+	if loose != nil {
+		ix.newLoose[*loose] = true
+	}
 	return c, nil
+}
+
+// HasSubject reports whether the patient with MAC k has a subject code:
+// in the index, or assigned in this run.
+func (ix *Index) HasSubject(k MAC) (bool, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if _, ok := ix.newSubjects[k]; ok {
+		return true, nil
+	}
+	return ix.tab.has(kindSubject, slotKey(k.short()))
 }
 
 // Assume makes a private index answer as if photo, holding the original
@@ -280,7 +327,12 @@ func (ix *Index) Entries() *Entries { return &Entries{ix: ix} }
 
 // Append makes e durable in the journal: before the records that rely on
 // them are appended to the log.
-func (ix *Index) Append(e *Entries) error { return ix.jr.appendDurable(e.b.String()) }
+func (ix *Index) Append(e *Entries) error {
+	if e.err != nil {
+		return e.err
+	}
+	return ix.jr.appendDurable(e.b.String())
+}
 
 // Follow brings the table up to date with a committed batch: the entries it
 // appended to the journal and its records, appended to the log as records
@@ -305,6 +357,9 @@ func (ix *Index) followLocked(e *Entries, recs []manifest.Record, first int64) e
 	}
 	t.hdr.journalSize, t.hdr.journalTail = ix.jr.size, ix.jr.tail
 	for _, k := range e.subjects {
+		if l := ix.newSubjects[k].loose; l != nil {
+			delete(ix.newLoose, *l)
+		}
 		delete(ix.newSubjects, k)
 	}
 	for i, r := range recs {

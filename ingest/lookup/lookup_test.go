@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,13 +56,30 @@ func TestIndexFollowsCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subject, err := ix.Subject(ann)
+	annLoose := keys.Loose("ann")
+	subject, err := ix.Subject(ann, &annLoose)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := ix.Subject(ann); again != subject {
+	if again, _ := ix.Subject(ann, &annLoose); again != subject {
 		t.Fatalf("subject code changed within a run: %s, %s", subject, again)
 	}
+	// Another spelling with Ann's loose key is held, in this run already;
+	// a name with a loose key of its own, or an ID, is a new patient.
+	lookAlike := func(ix *Index) {
+		t.Helper()
+		if _, err := ix.Subject(keys.Subject("name:ánn"), &annLoose); !errors.Is(err, ErrLookAlike) {
+			t.Errorf("a look-alike of ann: %v, want ErrLookAlike", err)
+		}
+		bob := keys.Loose("bob")
+		if s, err := ix.Subject(keys.Subject("name:bob"), &bob); err != nil || s == subject {
+			t.Errorf("bob: %s, %v", s, err)
+		}
+		if s, err := ix.Subject(keys.Subject("id:1"), nil); err != nil || s == subject {
+			t.Errorf("id 1: %s, %v", s, err)
+		}
+	}
+	lookAlike(ix)
 	photo := mustCode(t)
 	e := ix.Entries()
 	e.Original(orig, photo, path, ann)
@@ -88,7 +107,7 @@ func TestIndexFollowsCommits(t *testing.T) {
 		if _, found, seen, _ := ix.Find(orig, keys.Path("/elsewhere.jpg")); !found || seen {
 			t.Errorf("Find from another path: found %v, seen %v", found, seen)
 		}
-		if s, _ := ix.Subject(ann); s != subject {
+		if s, _ := ix.Subject(ann, nil); s != subject {
 			t.Errorf("subject %s, want %s", s, subject)
 		}
 		if ok, _ := ix.PhotoCommitted(photo); !ok {
@@ -97,6 +116,10 @@ func TestIndexFollowsCommits(t *testing.T) {
 		if ok, _ := ix.BlobCommitted(rec.Blob.SHA256); !ok {
 			t.Error("blob not committed")
 		}
+		if ok, _ := ix.HasSubject(ann); !ok {
+			t.Error("HasSubject(ann) is false")
+		}
+		lookAlike(ix)
 	}
 	check(ix)
 	if err := ix.Close(log.Size(), log.RecordsSize()); err != nil {
@@ -121,6 +144,39 @@ func TestIndexFollowsCommits(t *testing.T) {
 	}
 	check(ix) // rebuilt from the journal and the log
 	ix.Close(log.Size(), log.RecordsSize())
+}
+
+// TestOldKeysRefused: a journal whose subject lines come before any "v"
+// line holds keys of the older scheme (accents removed), which cannot be
+// matched to today's: Open refuses it rather than give every returning
+// patient a new code. A journal with the "v" line opens.
+func TestOldKeysRefused(t *testing.T) {
+	for _, tt := range []struct {
+		journal string
+		old     bool
+	}{
+		{"s " + hexOf("jose garcia") + " " + mustCode(t).String() + "\n", true},
+		{"q " + hexOf("p") + " " + hexOf("r") + "\ns " + hexOf("jose garcia") + " " + mustCode(t).String() + "\n", true},
+		{"v 2\ns " + hexOf("name:josé garcia") + " " + mustCode(t).String() + "\nl " + hexOf("jose garcia") + " " + mustCode(t).String() + "\n", false},
+		{"q " + hexOf("p") + " " + hexOf("r") + "\n", false},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, journalFile), []byte(tt.journal), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ix, err := Open(dir, filepath.Join(dir, "log"))
+		if errors.Is(err, ErrOldKeys) != tt.old {
+			t.Errorf("journal %q: %v", tt.journal, err)
+		}
+		if err == nil {
+			ix.Close(-1, -1)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, journalFile), []byte("v 3\n"), 0o600)
+	if _, err := Open(dir, filepath.Join(dir, "log")); err == nil || !strings.Contains(err.Error(), "newer veil") {
+		t.Errorf("a newer key scheme: %v", err)
+	}
 }
 
 func mustCode(t *testing.T) code.Code {

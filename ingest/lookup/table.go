@@ -30,7 +30,7 @@ const tableFile = "ingest.tab"
 // Keys are keyed hashes or random codes, so their leading bytes are already
 // uniform; a slot is found by linear probing from a multiplicative hash.
 const (
-	tableMagic = "veil-ingest-tab1"
+	tableMagic = "veil-ingest-tab2" // 2: loose keys and the key scheme's version
 	headerSize = 4096
 	slotSize   = 64
 	probeSlots = 8  // slots read with one pread
@@ -50,6 +50,8 @@ const (
 	kindBlob       kind = 'b' // a committed blob (first 16 bytes of its hash) -> the whole hash
 	kindRecord     kind = 'r' // a committed duplicate or quarantine record (first 16 bytes of its line's SHA-256) -> the whole
 	kindQuarantine kind = 'q' // HMAC of a quarantined file's path -> SHA-256 of its quarantine record's line
+	kindLoose      kind = 'l' // HMAC of a name's loose key -> the code of the first subject that had it
+	kindVersion    kind = 'v' // the zero key -> the subject key scheme of the journal (keyScheme)
 )
 
 type slotKey [16]byte
