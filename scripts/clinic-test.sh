@@ -210,6 +210,11 @@ for f in "Jane Doe (483920)/before/IMG_0001.jpg" "Jane Doe (483920)/after/IMG_00
 done
 check "emptied patient folder removed: Jane Doe (483920)" absent "$inbox/Jane Doe (483920)"
 check "emptied phase folder removed: John Roe (771204)/after" absent "$inbox/John Roe (771204)/after"
+if [ -d "$inbox/Jane Doe (483920)" ]; then
+	# Whether or not veil removes them itself, the layout must let it.
+	check "veil may remove the emptied folders staff made" \
+		as veil rmdir "$inbox/Jane Doe (483920)/before" "$inbox/Jane Doe (483920)/after" "$inbox/Jane Doe (483920)"
+fi
 check "rose.webp quarantined" [ -f "$inbox/.quarantine/John Roe (771204)/misc/rose.webp" ]
 check "quarantine reason readable by staff" as alice test -r "$inbox/.quarantine/John Roe (771204)/misc/rose.webp.reason.txt"
 check "release index.csv has 3 rows" [ "$(rows)" = 3 ]
