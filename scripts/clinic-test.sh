@@ -155,7 +155,6 @@ run_denied() {
 	done < <(block "$tag" | localize)
 }
 
-mode() { stat -c %a "$1"; }
 group() { stat -c %G "$1"; }
 absent() { [ ! -e "$1" ]; }
 rows() { echo $(($(wc -l <"$release/index.csv") - 1)); }
