@@ -85,8 +85,10 @@ func readReason(name string) (reason, why, rel string) {
 
 // quarantineTarget returns a free name for dst, creating its folder: a file
 // quarantined twice under one name keeps both copies (name.1.jpg, ...).
+// Its folders are group-writable so that staff (the inbox's group, inherited
+// through setgid) can move a fixed file back out, as the reason file says.
 func quarantineTarget(dst string) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o770); err != nil {
 		return "", err
 	}
 	ext := filepath.Ext(dst)

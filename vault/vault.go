@@ -126,8 +126,11 @@ func Init(dir, custodianOut string, opts InitOptions) (v *Vault, err error) {
 	}
 
 	for _, d := range []string{keysDir, blobsDir, logDir, indexDir} {
+		// Auditors (the vault's group) read vault.json, auditor.pub, log/
+		// and blobs/; keys/ holds this host's secrets and index/ the keyed
+		// lookup that verify never reads, so those two are veil's alone.
 		perm := fs.FileMode(0o750)
-		if d == keysDir {
+		if d == keysDir || d == indexDir {
 			perm = 0o700
 		}
 		if err := os.Mkdir(filepath.Join(dir, d), perm); err != nil {

@@ -51,7 +51,7 @@ func TestInitLayout(t *testing.T) {
 		"keys":           0o700 | fs.ModeDir,
 		"blobs":          0o750 | fs.ModeDir,
 		"log":            0o750 | fs.ModeDir,
-		"index":          0o750 | fs.ModeDir,
+		"index":          0o700 | fs.ModeDir,
 	} {
 		info, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
