@@ -91,37 +91,11 @@ type Grant struct {
 // reads.
 func (cv *Vault) access(ctx context.Context, id *vault.Custodian, action string, req Request) (*Grant, error) {
 	v := cv.v
-	trusted, err := v.CustodianVerifiers()
-	if err != nil {
-		return nil, err
-	}
-	known := false
-	for _, k := range trusted {
-		known = known || k.Equal(id.Verifier())
-	}
-	if !known {
-		return nil, ErrNotCustodian
-	}
-
-	lock, err := vault.AcquireLock(ctx, v.Dir(), "veil "+action, LockWait)
+	lock, err := cv.begin(ctx, id, action)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release()
-
-	lv, err := v.LogVerifier()
-	if err != nil {
-		return nil, err
-	}
-	rep, err := manifest.Verify(ctx, manifest.VerifyOptions{
-		LogDir: v.LogDir(), Origin: v.Origin(), LogVerifier: lv, CustodianKeys: trusted,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !rep.OK() {
-		return nil, &DirtyLogError{Findings: rep.Findings, Omitted: rep.Omitted}
-	}
 
 	matches, err := resolve(v.LogDir(), req.Codes)
 	if err != nil {
@@ -138,6 +112,44 @@ func (cv *Vault) access(ctx context.Context, id *vault.Custodian, action string,
 		}
 	}
 	return g, nil
+}
+
+// begin is what every access does first: it checks that id is a custodian
+// of the vault, takes the vault lock and verifies the log, refusing on any
+// finding. The caller releases the lock.
+func (cv *Vault) begin(ctx context.Context, id *vault.Custodian, action string) (*vault.Lock, error) {
+	v := cv.v
+	trusted, err := v.CustodianVerifiers()
+	if err != nil {
+		return nil, err
+	}
+	known := false
+	for _, k := range trusted {
+		known = known || k.Equal(id.Verifier())
+	}
+	if !known {
+		return nil, ErrNotCustodian
+	}
+
+	lock, err := vault.AcquireLock(ctx, v.Dir(), "veil "+action, LockWait)
+	if err != nil {
+		return nil, err
+	}
+	lv, err := v.LogVerifier()
+	if err == nil {
+		var rep *manifest.Report
+		rep, err = manifest.Verify(ctx, manifest.VerifyOptions{
+			LogDir: v.LogDir(), Origin: v.Origin(), LogVerifier: lv, CustodianKeys: trusted,
+		})
+		if err == nil && !rep.OK() {
+			err = &DirtyLogError{Findings: rep.Findings, Omitted: rep.Omitted}
+		}
+	}
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	return lock, nil
 }
 
 // appendAccess signs the access record with the custodian's key and commits

@@ -47,6 +47,7 @@ not de-identified data in the Safe Harbor sense.`,
 		newRestoreCommand(),
 		newGalleryCommand(),
 		newStatsCommand(),
+		newFindCommand(),
 	)
 	return root
 }
