@@ -48,6 +48,7 @@ not de-identified data in the Safe Harbor sense.`,
 		newGalleryCommand(),
 		newStatsCommand(),
 		newFindCommand(),
+		newQuarantineCommand(),
 	)
 	return root
 }
