@@ -90,28 +90,52 @@ func parseQuery(q string) (query, error) {
 
 // match says how a sealed detail matches q, or "".
 func (q query) match(d manifest.Detail) How {
+	id, name := sealedPatient(d.PatientKey)
 	if q.id != "" {
+		if id != "" {
+			if n, err := layout.NormalizeID(id); err == nil && n == q.id {
+				return ByID
+			}
+			return ""
+		}
 		if slices.Contains(pathIDs(d), q.id) {
 			return ByID
 		}
 		return ""
 	}
-	if d.PatientKey == "" {
+	if name == "" {
 		return ""
 	}
 	switch {
-	case layout.NormalizeName(d.PatientKey) == q.name:
+	case layout.NormalizeName(name) == q.name:
 		return ByName
-	case layout.LooseKey(d.PatientKey) == q.loose:
+	case layout.LooseKey(name) == q.loose:
 		return BySimilar
 	}
 	return ""
 }
 
+// sealedIDPrefix starts a sealed patient key that holds the ID a layout
+// read: ingest seals "id:<ID> <name>", or "id:<ID>" without a name, since
+// manifest.Detail has no field of its own for the ID. An ID holds no space,
+// so the name is what follows the first one.
+const sealedIDPrefix = "id:"
+
+// sealedPatient splits a sealed patient key into the ID (if any) and the
+// name as written in the inbox.
+func sealedPatient(key string) (id, name string) {
+	rest, ok := strings.CutPrefix(key, sealedIDPrefix)
+	if !ok {
+		return "", key
+	}
+	id, name, _ = strings.Cut(rest, " ")
+	return id, name
+}
+
 // pathIDs returns the words of the original path's folders that could be a
-// patient ID, normalized. The sealed detail keeps the patient's name but not
-// the ID a layout read, so an ID is looked for where the layout found it: in
-// a folder name, set off by '/' or a character an ID cannot hold (see
+// patient ID, normalized. Records sealed before ingest kept the ID (see
+// sealedIDPrefix) have only the name, so an ID is looked for where the
+// layout found it: in a folder name, set off by '/' or a character an ID cannot hold (see
 // layout.NormalizeID). The phase as written is left out ("2 weeks post" is
 // not patient 2); other words of the path (the inbox's own folders) can
 // match an ID query only if they hold a digit and equal it exactly.
@@ -203,8 +227,8 @@ func (cv *Vault) Find(ctx context.Context, id *vault.Custodian, req FindRequest)
 			} else if fs.How == BySimilar && how != BySimilar {
 				fs.How = how
 			}
-			if d.PatientKey != "" && !slices.Contains(fs.Names, d.PatientKey) {
-				fs.Names = append(fs.Names, d.PatientKey)
+			if _, name := sealedPatient(d.PatientKey); name != "" && !slices.Contains(fs.Names, name) {
+				fs.Names = append(fs.Names, name)
 			}
 		}
 		return nil

@@ -98,24 +98,26 @@ func newFindFixture(t *testing.T, subjects int, photos []filed) (*fixture, []cod
 
 func TestFindMatchesNamesAndIDsAndLogsFirst(t *testing.T) {
 	t.Parallel()
-	f, s := newFindFixture(t, 4, []filed{
+	f, s := newFindFixture(t, 5, []filed{
 		{subject: 0, path: "/srv/inbox/Jane DOE/before/a.jpg", patient: "Jane DOE", phase: "before"},
 		{subject: 1, path: "/srv/inbox/4711_Jane Doe/pre/b.jpg", patient: "Jane Doe", phase: "pre"},
 		{subject: 2, path: "/srv/inbox/Jané Doe/before/c.jpg", patient: "Jané Doe", phase: "before"},
 		{subject: 0, path: "/srv/inbox/jane_doe/2 weeks post/d.jpg", patient: "jane_doe", phase: "2 weeks post"},
 		{subject: 3, path: `C:\inbox\A-0815\after\e.jpg`, phase: "after"},
 		{subject: 3, path: "/srv/inbox/Jane Doe/after/f.jpg", patient: "Jane Doe", phase: "after", stranger: true},
+		// ingest now seals the ID with the name; the path is not searched then
+		{subject: 4, path: "/srv/inbox/B-12 9999 Ann Lee/pre/g.jpg", patient: "id:B-12 Ann Lee", phase: "pre"},
 	})
-	req := FindRequest{Queries: []string{"JANE  doe", "a-0815", "4711", "2", "Nobody"}, Reason: "subject access request 2026-7"}
+	req := FindRequest{Queries: []string{"JANE  doe", "a-0815", "4711", "2", "Nobody", "b-12", "9999", "Lee Ann"}, Reason: "subject access request 2026-7"}
 	r, err := f.open(t).Find(context.Background(), f.id, req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The search is on record before its answer is returned: the subjects
 	// found, in the order found, never the queries.
-	f.checkLogged(t, r.Record, manifest.ActionFind, req.Reason, s[0], s[1], s[2], s[3])
-	if r.Record != 7 || r.Unreadable != 1 {
-		t.Errorf("record %d, unreadable %d: want the access at record 7 and 1 record sealed to another custodian", r.Record, r.Unreadable)
+	f.checkLogged(t, r.Record, manifest.ActionFind, req.Reason, s[0], s[1], s[2], s[3], s[4])
+	if r.Record != 8 || r.Unreadable != 1 {
+		t.Errorf("record %d, unreadable %d: want the access at record 8 and 1 record sealed to another custodian", r.Record, r.Unreadable)
 	}
 
 	type want struct {
@@ -152,6 +154,9 @@ func TestFindMatchesNamesAndIDsAndLogsFirst(t *testing.T) {
 	check(r.Answers[2], "4711", want{s[1], ByID, []string{"Jane Doe"}, []code.Code{p[1]}})
 	check(r.Answers[3], "2") // the "2" of "2 weeks post" is a phase, not a patient
 	check(r.Answers[4], "Nobody")
+	check(r.Answers[5], "b-12", want{s[4], ByID, []string{"Ann Lee"}, []code.Code{p[6]}})
+	check(r.Answers[6], "9999")
+	check(r.Answers[7], "Lee Ann", want{s[4], BySimilar, []string{"Ann Lee"}, []code.Code{p[6]}})
 	if ph := r.Answers[0].Subjects[0].Photos[1]; ph.Phase != "before" || ph.Record != 4 {
 		t.Errorf("photo %+v, want its public phase and record 4", ph)
 	}
@@ -165,8 +170,8 @@ func TestFindMatchesNamesAndIDsAndLogsFirst(t *testing.T) {
 	f.checkLogged(t, r2.Record, manifest.ActionFind, "second")
 	if r, err := f.open(t).Reveal(context.Background(), f.id, Request{Codes: []code.Code{s[0]}, Reason: "after finds"}); err != nil {
 		t.Fatalf("reveal after two finds (the log must verify): %v", err)
-	} else if r.Record != 9 {
-		t.Errorf("reveal logged at %d, want 9", r.Record)
+	} else if r.Record != 10 {
+		t.Errorf("reveal logged at %d, want 10", r.Record)
 	}
 }
 

@@ -29,8 +29,9 @@ subjects with its phase.
 find opens the sealed details of every photo in the log with the custodian
 identity, so it works wherever the custodian file is (the ingest host's index
 key is not needed) and costs one decryption per photo. A query holding a digit
-is a patient ID, looked for in the folder names of the original paths; any
-other query is a name, compared as ingest compares names (case, spacing,
+is a patient ID, compared with the ID ingest sealed (for photos ingested before
+veil sealed IDs, with the folder names of the original path); any other query
+is a name, compared as ingest compares names (case, spacing,
 underscores and Unicode forms folded; accents and spelling kept). Names that
 differ only in accents, hyphens, punctuation or word order are listed too, as
 a "similar name", after the exact matches. A name can match several subjects:
