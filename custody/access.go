@@ -97,35 +97,11 @@ type Grant struct {
 // reads.
 func (cv *Vault) access(ctx context.Context, id *vault.Custodian, action string, req Request) (*Grant, error) {
 	v := cv.v
-	trusted, err := v.CustodianVerifiers()
-	if err != nil {
-		return nil, err
-	}
-	known := false
-	for _, k := range trusted {
-		known = known || k.Equal(id.Verifier())
-	}
-	if !known {
-		return nil, ErrNotCustodian
-	}
-
-	lock, err := vault.AcquireLock(ctx, v.Dir(), "veil "+action, LockWait)
+	lock, err := cv.begin(ctx, id, action)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release()
-
-	rep, err := cv.verify(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if rep.Config != nil {
-		// vault.json must name the keys a custodian committed: an access
-		// on a vault whose keys were swapped would sign a lie.
-		if err := compareKeys(rep.Config, v.PublicKeys()); err != nil {
-			return nil, err
-		}
-	}
 
 	matches, err := resolve(v.LogDir(), req.Codes)
 	if err != nil {
@@ -142,6 +118,40 @@ func (cv *Vault) access(ctx context.Context, id *vault.Custodian, action string,
 		}
 	}
 	return g, nil
+}
+
+// begin is what every access does first: it checks that id is a custodian
+// of the vault, takes the vault lock and verifies the log, refusing on any
+// finding. The caller releases the lock.
+func (cv *Vault) begin(ctx context.Context, id *vault.Custodian, action string) (*vault.Lock, error) {
+	v := cv.v
+	trusted, err := v.CustodianVerifiers()
+	if err != nil {
+		return nil, err
+	}
+	known := false
+	for _, k := range trusted {
+		known = known || k.Equal(id.Verifier())
+	}
+	if !known {
+		return nil, ErrNotCustodian
+	}
+
+	lock, err := vault.AcquireLock(ctx, v.Dir(), "veil "+action, LockWait)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := cv.verify(ctx, id)
+	if err == nil && rep.Config != nil {
+		// vault.json must name the keys a custodian committed: an access
+		// on a vault whose keys were swapped would sign a lie.
+		err = compareKeys(rep.Config, v.PublicKeys())
+	}
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	return lock, nil
 }
 
 // appendAccess signs the access record with the custodian's key and commits

@@ -40,6 +40,10 @@ var Phases = []string{"before", "after", "intraop", "followup"}
 const (
 	ActionReveal  = "reveal"
 	ActionRestore = "restore"
+	// ActionFind is a custodian's search by patient name or ID. Its codes
+	// are the subjects found, and may be none: a search that found nothing
+	// still asked about a person, and auditors see that too.
+	ActionFind = "find"
 )
 
 // Record is one entry of the log: *Ingest, *Duplicate, *Quarantine, *Access
@@ -405,11 +409,15 @@ func (r *Quarantine) check() error {
 const maxCodes = 1000
 
 func (r *Access) check() error {
-	if r.Action != ActionReveal && r.Action != ActionRestore {
-		return schemaErr("action", "%q is not %s or %s", r.Action, ActionReveal, ActionRestore)
+	if r.Action != ActionReveal && r.Action != ActionRestore && r.Action != ActionFind {
+		return schemaErr("action", "%q is not %s, %s or %s", r.Action, ActionReveal, ActionRestore, ActionFind)
 	}
-	if len(r.Codes) == 0 || len(r.Codes) > maxCodes {
-		return schemaErr("codes", "%d codes, want 1 to %d", len(r.Codes), maxCodes)
+	min := 1
+	if r.Action == ActionFind {
+		min = 0 // see ActionFind
+	}
+	if len(r.Codes) < min || len(r.Codes) > maxCodes {
+		return schemaErr("codes", "%d codes, want %d to %d", len(r.Codes), min, maxCodes)
 	}
 	for _, c := range r.Codes {
 		if err := checkUUID("codes", c); err != nil {

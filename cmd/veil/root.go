@@ -47,6 +47,9 @@ not de-identified data in the Safe Harbor sense.`,
 		newRekeyCommand(),
 		newRestoreCommand(),
 		newGalleryCommand(),
+		newStatsCommand(),
+		newFindCommand(),
+		newQuarantineCommand(),
 	)
 	return root
 }
