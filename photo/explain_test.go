@@ -14,7 +14,7 @@ func TestExplain(t *testing.T) {
 	}{
 		{ErrEmpty, "empty file (was the copy interrupted? copy it again)"},
 		{damaged, "jpeg: file ends early (at byte 500); the file is damaged or incomplete (copy it again from the camera or phone)"},
-		{&UnsupportedError{Format: Unknown}, "not a JPEG, PNG, WebP, HEIC or AVIF image (unrecognised content)"},
+		{&UnsupportedError{Format: Unknown}, "not a JPEG, PNG, WebP, HEIC, AVIF or TIFF image (unrecognised content)"},
 		// A self-check failure is veil's fault even when it carries the
 		// re-parse's FormatError.
 		{fmt.Errorf("%w: %w", ErrSelfCheck, damaged), "stripped output failed its self-check: jpeg: file ends early (at byte 500) (the original is untouched; please report this file to the veil developers)"},
