@@ -279,7 +279,7 @@ func (c *vaultCommitter) removeSources(batch []result) ([]Event, error) {
 		}
 		if err := removeSource(r.src); err != nil {
 			evs = append(evs, Event{Kind: Unremoved, Path: r.src.path,
-				Message: "committed, but the source could not be removed: " + filekind.Bare(err).Error() + " (remove it by hand: its photo is safe in the vault)"})
+				Message: "committed, but the source could not be removed: " + filekind.Bare(err).Error() + permissionHint(err, "write access to its folder") + "; remove it by hand (its photo is safe in the vault)"})
 		} else {
 			dirs[filepath.Dir(r.src.full())] = true
 		}
@@ -288,6 +288,15 @@ func (c *vaultCommitter) removeSources(batch []result) ([]Event, error) {
 		atomicfile.SyncDir(d)
 	}
 	return evs, nil
+}
+
+// permissionHint says what the veil user lacks when err is a permission
+// error: that is a setup problem, which docs/permissions.md solves.
+func permissionHint(err error, what string) string {
+	if errors.Is(err, fs.ErrPermission) {
+		return "; the veil user needs " + what + " (see docs/permissions.md)"
+	}
+	return ""
 }
 
 // removeSource removes a committed source, unless the name now holds another

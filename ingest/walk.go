@@ -53,7 +53,7 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 				if path == root {
 					return err
 				}
-				results <- result{ev: Event{Kind: Left, Path: shown, Message: "cannot be read: " + filekind.Bare(err).Error()}}
+				results <- result{ev: unreadable(shown, d, err)}
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}
@@ -132,6 +132,17 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 			}
 		}
 	}
+}
+
+// unreadable reports an inbox entry the walk cannot read: a folder whose
+// photos were not even looked at, or a file. It is stuck, not left: the
+// next run cannot read it either.
+func unreadable(shown string, d fs.DirEntry, err error) Event {
+	what := "cannot be read: "
+	if d != nil && d.IsDir() {
+		what = "folder cannot be read, the photos in it were not looked at: "
+	}
+	return Event{Kind: Stuck, Path: shown, Message: what + filekind.Bare(err).Error() + permissionHint(err, "read access to it")}
 }
 
 func maxTime(a, b time.Time) time.Time {

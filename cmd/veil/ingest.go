@@ -63,6 +63,14 @@ copy fails its self-check — are moved to INBOX/.quarantine/<same path> with a
 <name>.reason.txt, logged, and make veil exit with status 4. The same bytes
 ingested again, under any name, are logged as a duplicate and not stored twice.
 
+Exit status: 0 everything taken; 1 error (the run stopped; what was not
+committed is still in the inbox); 2 usage; 4 finished, but some files were
+quarantined; 5 finished, but files that veil should have taken, quarantined or
+removed are still in the inbox: a committed source it could not remove, a
+file or folder it could not read, a file it could not move into quarantine.
+Each gets a line saying what and why; it is usually a permission of the veil
+user (see docs/permissions.md). 5 wins over 4.
+
 ` + layout.LayoutHelp + `
 
 The vault lock is held for the run. A crash or power cut at any moment leaves
@@ -209,6 +217,9 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	pr.summary("summary", opts.DryRun, sum, runErr)
 	if runErr != nil {
 		return runErr
+	}
+	if n := sum.LeftBehind(); n > 0 {
+		return leftBehindError{n: n}
 	}
 	if sum.Quarantined > 0 {
 		verb := "quarantined"

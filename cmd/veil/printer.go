@@ -42,6 +42,8 @@ type ingestSummary struct {
 	Quarantined int     `json:"quarantined"`
 	Skipped     int     `json:"skipped"`
 	Left        int     `json:"left"`
+	Unremoved   int     `json:"unremoved"`
+	Stuck       int     `json:"stuck"`
 	Cleaned     int     `json:"cleaned"`
 	Bytes       int64   `json:"bytes"`
 	Seconds     float64 `json:"seconds"`
@@ -121,7 +123,7 @@ func (p *printer) waiting(holder, text string) {
 }
 
 // file prints one event of a run. Text shows only what needs a look:
-// quarantined and left files, and warnings about ingested ones.
+// quarantined, left, unremoved and stuck files, and warnings about ingested ones.
 func (p *printer) file(ev ingest.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -147,7 +149,7 @@ func (p *printer) file(ev ingest.Event) {
 			where = "would be quarantined"
 		}
 		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", ev.Path, ev.Message, where)))
-	case ingest.Left:
+	case ingest.Left, ingest.Unremoved, ingest.Stuck:
 		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", ev.Path, ev.Message)))
 	case ingest.Ingested:
 		if ev.Message != "" {
@@ -164,6 +166,7 @@ func (p *printer) summary(event string, dry bool, s ingest.Summary, runErr error
 	if p.json {
 		out := ingestSummary{Event: event, DryRun: dry, Ingested: s.Ingested, Duplicates: s.Duplicates,
 			Already: s.Already, Quarantined: s.Quarantined, Skipped: s.Skipped, Left: s.Left,
+			Unremoved: s.Unremoved, Stuck: s.Stuck,
 			Cleaned: s.Cleaned, Bytes: s.Bytes, Seconds: s.Duration.Seconds()}
 		if runErr != nil {
 			out.Error = oneLine(runErr.Error())
@@ -200,7 +203,7 @@ func (p *printer) watchEvent(ev ingest.WatchEvent, opts WatchOptions) {
 	case ingest.WatchPassDone:
 		s := ev.Summary
 		// Already is left out: with --keep-source, every pass meets them again.
-		did := s.Ingested+s.Duplicates+s.Quarantined+s.Left > 0 || (ev.Err != nil && !errors.Is(ev.Err, context.Canceled))
+		did := s.Ingested+s.Duplicates+s.Quarantined+s.Left+s.LeftBehind() > 0 || (ev.Err != nil && !errors.Is(ev.Err, context.Canceled))
 		if did && (p.json || !p.quiet) {
 			p.summary("summary", false, s, nil)
 		}
@@ -221,6 +224,9 @@ func summaryLine(dry bool, s ingest.Summary) string {
 	}
 	if s.Left > 0 {
 		fmt.Fprintf(&b, "; %d left in the inbox for the next run", s.Left)
+	}
+	if n := s.LeftBehind(); n > 0 {
+		fmt.Fprintf(&b, "; %d still in the inbox that veil could not take, quarantine or remove (see above)", n)
 	}
 	return b.String()
 }

@@ -44,7 +44,11 @@ holds the lock when a pass is due, watch says who and waits for it.
 
 SIGINT or SIGTERM stops watch: the files in hand are finished and committed,
 the checkpoint signed, and watch exits 0. Quarantined files are reported as
-they happen and do not change the exit status.
+they happen and do not change the exit status. Files that veil should have
+taken, quarantined or removed but could not (a committed source it cannot
+remove, an unreadable file or folder, a file it cannot move into quarantine)
+are reported on every pass that meets them; if the last pass before the stop
+still met some, watch exits 5 (see 'veil ingest --help' for every status).
 
 Log lines carry a timestamp; --json prints the events of 'veil ingest --json',
 each with a "time", plus "waiting", "ready" and "stopped" events.
@@ -96,7 +100,16 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 		Command:  "veil watch",
 		Notifier: n,
 	}
-	total, err := ingest.Watch(ctx, v, inboxes, wopts, func(ev ingest.WatchEvent) { pr.watchEvent(ev, opts) })
+	leftBehind := 0 // by the last pass
+	total, err := ingest.Watch(ctx, v, inboxes, wopts, func(ev ingest.WatchEvent) {
+		if ev.Kind == ingest.WatchPassDone {
+			leftBehind = ev.Summary.LeftBehind()
+		}
+		pr.watchEvent(ev, opts)
+	})
 	pr.summary("stopped", false, total, err)
+	if err == nil && leftBehind > 0 {
+		return leftBehindError{n: leftBehind}
+	}
 	return err
 }
