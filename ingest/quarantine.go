@@ -45,7 +45,11 @@ func (vc *vaultCommitter) setAside(c candidate, d manifest.Detail, reason string
 	}
 	if err == nil {
 		err = atomicfile.SyncDir(filepath.Dir(dst))
-		if serr := atomicfile.SyncDir(filepath.Dir(src)); err == nil {
+		left := filepath.Dir(src)
+		if !p.opts.KeepSource {
+			left = removeEmptied(c.root, left)
+		}
+		if serr := atomicfile.SyncDir(left); err == nil {
 			err = serr
 		}
 	}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -52,6 +53,9 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 			if err != nil {
 				if path == root {
 					return err
+				}
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil // removed since it was listed (veil removes the folders it empties)
 				}
 				results <- result{ev: unreadable(shown, d, err)}
 				if d != nil && d.IsDir() {

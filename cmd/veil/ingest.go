@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -91,6 +92,9 @@ duplicate events carry codes only, quarantined ones the path only.`,
 			if err := checkPipelineOptions(opts, usage); err != nil {
 				return err
 			}
+			if err := checkApart(opts, args, usage); err != nil {
+				return err
+			}
 			return runIngest(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
@@ -134,6 +138,49 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 		return usage("--layout: %v", err)
 	}
 	return nil
+}
+
+// checkApart refuses a release folder or vault inside an inbox, or an inbox
+// inside either: the release would be walked as inbox files (and
+// quarantined), or the inbox's patient folders would be handed out with the
+// release or kept in the vault folder.
+func checkApart(opts IngestOptions, inboxes []string, usage func(string, ...any) error) error {
+	for _, in := range inboxes {
+		inReal := realPath(in)
+		for _, o := range []struct{ flag, path string }{{"--out", opts.Out}, {"--vault", opts.Vault}} {
+			p := realPath(o.path)
+			switch {
+			case within(p, inReal):
+				return usage("%s %s is inside the inbox %s: veil would take its own files as photos; put it outside every inbox", o.flag, o.path, in)
+			case within(inReal, p):
+				return usage("the inbox %s is inside %s %s: patients' folders would sit among what veil writes; put the inbox outside it", in, o.flag, o.path)
+			}
+		}
+	}
+	return nil
+}
+
+// realPath is p absolute, with symbolic links resolved as far as it exists
+// (the release folder may not exist yet).
+func realPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	parent := filepath.Dir(abs)
+	if parent == abs {
+		return abs
+	}
+	return filepath.Join(realPath(parent), filepath.Base(abs))
+}
+
+// within reports whether path is dir or lies below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // openPipeline opens the vault and checks the inboxes for ingest and watch;

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/veil-photo/veil/vault"
@@ -167,5 +168,32 @@ func TestUnreadableFolderExit5(t *testing.T) {
 		"veil: 1 file is still in the inbox that veil could not take, quarantine or remove (see above); fix what the line says, usually a permission (docs/permissions.md)\n"
 	if stderr != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
+	}
+}
+
+// TestReleaseGroupNotMine: the release folder's group is what its files
+// get; a veil user outside that group (and the folder not setgid) is told
+// so at the start, before anything is taken, rather than leaving files the
+// folder's group cannot read.
+func TestReleaseGroupNotMine(t *testing.T) {
+	e := newNobodyEnv(t)
+	os.Mkdir(e.release, 0o770)
+	os.Chown(e.release, 65534, 4242)
+	e.put(t, map[string][]byte{"Jane Doe/before/a.jpg": (&watchEnv{rng: rand.New(rand.NewPCG(1, 2))}).photo()})
+	_, stderr, code := e.ingest(t)
+	if code != exitError || !strings.Contains(stderr, "cannot give its files its group 4242: operation not permitted (add the veil user to that group, or make the folder setgid with chmod g+s; see docs/permissions.md)") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	// Made setgid, the folder gives its files its group by itself.
+	os.Chmod(e.release, 0o770|os.ModeSetgid)
+	if stdout, stderr, code := e.ingest(t); code != exitLeftBehind || !strings.HasPrefix(stdout, "ingested 1,") {
+		t.Fatalf("setgid: exit %d\n%s%s", code, stdout, stderr)
+	}
+	entries, _ := os.ReadDir(e.release)
+	for _, en := range entries {
+		fi, _ := os.Stat(filepath.Join(e.release, en.Name()))
+		if g := fi.Sys().(*syscall.Stat_t).Gid; g != 4242 {
+			t.Errorf("%s: group %d, want 4242", en.Name(), g)
+		}
 	}
 }

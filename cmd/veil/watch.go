@@ -64,6 +64,9 @@ each with a "time", plus "waiting", "ready" and "stopped" events.
 			if err := checkPipelineOptions(opts.IngestOptions, usage); err != nil {
 				return err
 			}
+			if err := checkApart(opts.IngestOptions, args, usage); err != nil {
+				return err
+			}
 			if opts.Rescan < time.Second {
 				return usage("--rescan must be at least 1s")
 			}
@@ -83,9 +86,9 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	if err != nil {
 		return err
 	}
-	// Created now, not by the first pass, so that it can be recognised
-	// and left unwatched should it lie inside an inbox.
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+	// Created now, not by the first pass, so that the watcher knows it
+	// and never watches it.
+	if err := os.MkdirAll(opts.Out, 0o750); err != nil {
 		return fmt.Errorf("release folder %s: %v", opts.Out, filekind.Bare(err))
 	}
 	n, err := ingest.NewNotifier()
