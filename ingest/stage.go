@@ -57,6 +57,9 @@ func (c *vaultCommitter) stage(ctx context.Context, n *newPhoto) result {
 		if errors.As(err, &we) {
 			return p.stepErr(n.c, we.err)
 		}
+		if r, ok := p.stillArriving(n, err); ok {
+			return r
+		}
 		return p.stripFailed(n.c, n.detail, err)
 	}
 	sealed, err := manifest.Seal(n.detail, p.recipients)
