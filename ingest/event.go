@@ -21,6 +21,9 @@ const (
 	Quarantined EventKind = "quarantined"
 	// Skipped: hidden or temporary names, never touched.
 	Skipped EventKind = "skipped"
+	// Excluded: a file or folder that Options.Exclude names, never
+	// touched; it stays in the inbox.
+	Excluded EventKind = "excluded"
 	// Left: not taken this time (still being written, changed while being
 	// read, or its run stopped); it stays in the inbox for the next run.
 	Left EventKind = "left"
@@ -43,7 +46,7 @@ const (
 type Event struct {
 	Kind    EventKind
 	DryRun  bool   // what would happen; nothing was changed
-	Path    string // inbox path, for Quarantined, Skipped, Left, Unremoved and Stuck only
+	Path    string // inbox path, for Quarantined, Skipped, Excluded, Left, Unremoved and Stuck only
 	Photo   string // photo code (Ingested), or the photo these bytes duplicate (Duplicate, Already)
 	Subject string // subject code (Ingested)
 	Phase   string // Ingested
@@ -62,6 +65,7 @@ type Summary struct {
 	Already     int
 	Quarantined int
 	Skipped     int
+	Excluded    int // files and folders that Options.Exclude names
 	Left        int
 	Unremoved   int   // committed sources still in the inbox
 	Stuck       int   // files and folders veil could not read or quarantine
@@ -85,6 +89,8 @@ func (s *Summary) add(ev Event) {
 		s.Quarantined++
 	case Skipped:
 		s.Skipped++
+	case Excluded:
+		s.Excluded++
 	case Left:
 		s.Left++
 	case Unremoved:

@@ -31,6 +31,7 @@ type IngestOptions struct {
 	Settle     time.Duration
 	Wait       time.Duration
 	MaxSize    string
+	Exclude    []string
 	DryRun     bool
 	JSON       bool
 	Quiet      bool
@@ -57,9 +58,19 @@ AVIF.
 
 A file is taken once its size and modification time have not changed for
 --settle; hidden files and the temporary names of copies in progress are
-skipped. Files that cannot be taken — a path the layout does not match, an
-unknown phase, an empty or oversized file, a symbolic link, a FIFO or device,
-an unsupported format (TIFF, RAW, GIF...), a damaged photo, or one whose stripped
+skipped. A JPEG, PNG, WebP or HEIC that ends before its own end marker and
+was written to in the last 5 minutes is a copy still arriving (a network
+copy that paused): it is left for the next run; older, it is damaged and
+quarantined. --exclude PATTERN skips files and folders (never quarantined,
+never removed): the pattern is matched, case ignored, against the name and
+against the path under the inbox ('*.mov', 'Scans/*', '*/raw/*'). By
+default the Live Photo videos (*.mov) and edit sidecars (*.aae) of an iPhone
+or Mac Photos export are skipped and stay in the inbox; see
+docs/nightly-ingest.md.
+
+Files that cannot be taken — a path the layout does not match, an unknown
+phase, an empty or oversized file, a symbolic link, a FIFO or device, an
+unsupported format (TIFF, RAW, GIF...), a damaged photo, or one whose stripped
 copy fails its self-check — are moved to INBOX/.quarantine/<same path> with a
 <name>.reason.txt, logged, and make veil exit with status 4. The same bytes
 ingested again, under any name, are logged as a duplicate and not stored twice.
@@ -83,6 +94,7 @@ duplicate events carry codes only, quarantined ones the path only.`,
 		Example: `  veil ingest --vault /srv/veil --out /srv/release /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --dry-run /srv/inbox
+  veil ingest --vault /srv/veil --out /srv/release --exclude '*.mov' --exclude '*.aae' --exclude 'Scans/*' /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
 		Args: argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -117,6 +129,7 @@ func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
 	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later "+later+" skip them)")
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
 	f.StringVar(&opts.MaxSize, "max-size", "200MB", "quarantine files larger than this (bytes, or with kB, MB, GB)")
+	f.StringArrayVar(&opts.Exclude, "exclude", ingest.DefaultExclude, "skip files and folders whose name or path under the inbox matches this `PATTERN` (* ? [a-z]; case ignored); repeatable; giving it replaces the default, the sidecars of iPhone exports (--exclude '' skips nothing)")
 }
 
 // checkPipelineOptions validates the flags that ingest and watch share.
@@ -136,6 +149,11 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 	}
 	if _, err := layout.ParseLayout(opts.Layout, nil); err != nil {
 		return usage("--layout: %v", err)
+	}
+	for _, pat := range opts.Exclude {
+		if err := ingest.CheckExclude(pat); err != nil {
+			return usage("--exclude %q: not a pattern (%v)", pat, errors.Unwrap(err))
+		}
 	}
 	return nil
 }
@@ -238,6 +256,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	popts := ingest.Options{
 		Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
 		Settle: opts.Settle, MaxSize: maxSize, DryRun: opts.DryRun,
+		Exclude: opts.Exclude,
 	}
 	if spec := os.Getenv(crashEnv); spec != "" {
 		hook, err := crashHook(spec)

@@ -41,6 +41,7 @@ type ingestSummary struct {
 	Already     int     `json:"already"`
 	Quarantined int     `json:"quarantined"`
 	Skipped     int     `json:"skipped"`
+	Excluded    int     `json:"excluded"`
 	Left        int     `json:"left"`
 	Unremoved   int     `json:"unremoved"`
 	Stuck       int     `json:"stuck"`
@@ -131,7 +132,7 @@ func (p *printer) file(ev ingest.Event) {
 		p.prog.add(ev)
 	}
 	if p.json {
-		if p.timed && ev.Kind == ingest.Skipped {
+		if p.timed && (ev.Kind == ingest.Skipped || ev.Kind == ingest.Excluded) {
 			return // every pass of watch meets the same .DS_Store again
 		}
 		out := ingestEvent{Event: string(ev.Kind), DryRun: ev.DryRun, Path: ev.Path, Photo: ev.Photo, Subject: ev.Subject,
@@ -165,7 +166,7 @@ func (p *printer) summary(event string, dry bool, s ingest.Summary, runErr error
 	defer p.mu.Unlock()
 	if p.json {
 		out := ingestSummary{Event: event, DryRun: dry, Ingested: s.Ingested, Duplicates: s.Duplicates,
-			Already: s.Already, Quarantined: s.Quarantined, Skipped: s.Skipped, Left: s.Left,
+			Already: s.Already, Quarantined: s.Quarantined, Skipped: s.Skipped, Excluded: s.Excluded, Left: s.Left,
 			Unremoved: s.Unremoved, Stuck: s.Stuck,
 			Cleaned: s.Cleaned, Bytes: s.Bytes, Seconds: s.Duration.Seconds()}
 		if runErr != nil {
@@ -224,6 +225,9 @@ func summaryLine(dry bool, s ingest.Summary) string {
 	}
 	if s.Left > 0 {
 		fmt.Fprintf(&b, "; %d left in the inbox for the next run", s.Left)
+	}
+	if s.Excluded > 0 {
+		fmt.Fprintf(&b, "; %d excluded (--exclude), still in the inbox", s.Excluded)
 	}
 	if n := s.LeftBehind(); n > 0 {
 		fmt.Fprintf(&b, "; %d still in the inbox that veil could not take, quarantine or remove (see above)", n)

@@ -35,7 +35,10 @@ shares.
 
 A file is taken only once its size and modification time have not changed
 for --settle; hidden files and the temporary names of copies in progress
-(.part, .crdownload, .tmp, ~$...) are never touched. Each pass uses the
+(.part, .crdownload, .tmp, ~$...) are never touched, nor are files that
+--exclude names (by default the *.mov and *.aae sidecars of iPhone exports).
+A photo that ends early and was written to in the last 5 minutes is taken
+for a copy still arriving and looked at again later. Each pass uses the
 engine and commit order of 'veil ingest'.
 
 Each pass holds the vault lock and releases it when done, so that a nightly
@@ -98,7 +101,8 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	pr := &printer{json: opts.JSON, quiet: opts.Quiet, timed: true, stdout: stdout, stderr: stderr, inboxes: inboxes}
 	wopts := ingest.WatchOptions{
 		Pipeline: ingest.Options{Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
-			Settle: opts.Settle, MaxSize: maxSize},
+			Settle: opts.Settle, MaxSize: maxSize,
+			Exclude: opts.Exclude},
 		Rescan:   opts.Rescan,
 		Command:  "veil watch",
 		Notifier: n,
