@@ -104,3 +104,30 @@ func TestLeftBehindReported(t *testing.T) {
 		t.Fatalf("second run: %+v, %v", sum, err)
 	}
 }
+
+// TestWatchUnreadableFolder: veil watch walks with the same walker. A
+// patient folder it cannot read is reported as stuck in the pass, its
+// siblings are taken, and the totals count it.
+func TestWatchUnreadableFolder(t *testing.T) {
+	if asNobody(t) {
+		return
+	}
+	e := newEnv(t)
+	drop(t, e, "A/before", 1)
+	drop(t, e, "B/before", 1)
+	drop(t, e, "C/before", 1)
+	locked := filepath.Join(e.inbox, "B")
+	os.Chmod(locked, 0)
+	t.Cleanup(func() { os.Chmod(locked, 0o755) })
+	w := startWatch(t, e, WatchOptions{})
+	w.ready()
+	if w.count(Ingested) != 2 || w.count(Stuck) != 1 || w.count(Left) != 0 {
+		t.Fatalf("first pass: %d ingested, %d stuck, %d left; want 2, 1, 0 (%+v)", w.count(Ingested), w.count(Stuck), w.count(Left), w.seen)
+	}
+	if err := w.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if w.total.Ingested != 2 || w.total.Stuck != 1 || w.total.LeftBehind() != 1 {
+		t.Errorf("totals %+v", w.total)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -195,5 +196,46 @@ func TestReleaseGroupNotMine(t *testing.T) {
 		if g := fi.Sys().(*syscall.Stat_t).Gid; g != 4242 {
 			t.Errorf("%s: group %d, want 4242", en.Name(), g)
 		}
+	}
+}
+
+// TestWatchLeftBehindExit5: veil watch reports a committed source it
+// cannot remove on every pass, and exits 5 when stopped while the last
+// pass still met it.
+func TestWatchLeftBehindExit5(t *testing.T) {
+	e := newNobodyEnv(t)
+	e.put(t, map[string][]byte{"Jane Doe/before/a.jpg": (&watchEnv{rng: rand.New(rand.NewPCG(3, 4))}).photo()})
+	cmd := exec.Command(e.setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", e.bin,
+		"watch", "--vault", e.vault, "--out", e.release, "--settle", "0", "--json", e.inbox)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	sc := bufio.NewScanner(out)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.Contains(sc.Text(), `"event":"ready"`) {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitLeftBehind {
+		t.Fatalf("exit %v, want %d\n%s\n%s", err, exitLeftBehind, strings.Join(lines, "\n"), stderr.String())
+	}
+	all := strings.Join(lines, "\n")
+	if !strings.Contains(all, `"event":"unremoved"`) || !strings.Contains(all, `"unremoved":1`) {
+		t.Errorf("events:\n%s", all)
 	}
 }
