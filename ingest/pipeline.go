@@ -10,8 +10,10 @@
 // log append that is the commit point and its signed checkpoint, and only
 // then the removal of the sources), or undoes a batch that did not reach
 // its commit point; recover.go removes what a crash left behind;
-// indexcsv.go keeps the release folder's index.csv; quarantine.go sets
-// files aside. committer.go holds the dry run's committer, which changes
+// indexcsv.go keeps the release folder's index.csv; releasefolder.go
+// gives the release folder's files their mode, group and fixed time;
+// quarantine.go sets files aside; arriving.go tells a copy still arriving
+// from a damaged photo. committer.go holds the dry run's committer, which changes
 // nothing. The keyed lookup index is package ingest/lookup.
 //
 // The package never prints: it reports Events to a callback and returns a
