@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/ingest/inbox"
@@ -27,7 +28,8 @@ type vaultCommitter struct {
 	p      *Pipeline
 	log    *manifest.Log
 	csv    *indexCSV
-	ready  bool // New finished its cleaning and repairs
+	group  releaseGroup // of the release folder
+	ready  bool         // New finished its cleaning and repairs
 	closed bool
 }
 
@@ -35,10 +37,11 @@ type vaultCommitter struct {
 // what an interrupted run left behind, and repairs index.csv.
 func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 	v, release := p.v, p.opts.Release
-	if err := os.MkdirAll(release, 0o755); err != nil {
+	if err := os.MkdirAll(release, releaseDirMode); err != nil {
 		return nil, fmt.Errorf("ingest: release folder: %w", err)
 	}
-	if err := checkWritable(release); err != nil {
+	group, err := probeRelease(release)
+	if err != nil {
 		return nil, fmt.Errorf("ingest: release folder %s: %w", release, err)
 	}
 	p.cleaned = append(p.cleaned, cleanTemps(v.LogDir(), v.IndexDir())...)
@@ -46,7 +49,7 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &vaultCommitter{p: p}
+	c := &vaultCommitter{p: p, group: group}
 	if c.log, err = manifest.Open(v.LogDir(), v.Origin(), signer); err != nil {
 		return nil, err
 	}
@@ -78,17 +81,12 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 		c.close()
 		return nil, err
 	}
+	if err := group.fix(c.csv.path, releaseFileMode); err != nil {
+		c.close()
+		return nil, fmt.Errorf("ingest: release folder %s: %w", release, filekind.Bare(err))
+	}
 	c.ready = true
 	return c, nil
-}
-
-func checkWritable(dir string) error {
-	f, err := os.CreateTemp(dir, atomicfile.TempPrefix+"probe-*")
-	if err != nil {
-		return filekind.Bare(err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
 }
 
 func (c *vaultCommitter) begin(roots []string) (int, error) {
@@ -167,6 +165,8 @@ func (c *vaultCommitter) commit(batch []result, failed bool) (evs []Event, err e
 	c.settle(batch)
 	// index.csv follows the log; New repairs it if a crash cuts this short.
 	c.csv.add(batch, c.log.Size(), c.log.RecordsSize())
+	// Best effort, like the row itself: the next start sets it again.
+	os.Chtimes(c.csv.path, releaseTime, releaseTime)
 	for _, r := range batch {
 		evs = append(evs, r.ev)
 	}
@@ -216,6 +216,9 @@ func (c *vaultCommitter) publishReleased(batch []result) error {
 		if err := r.pending.Publish(false); err != nil {
 			return fmt.Errorf("ingest: release folder %s: %w", release, filekind.Bare(err))
 		}
+	}
+	if err := c.touchSubjects(batch); err != nil {
+		return fmt.Errorf("ingest: release folder %s: %w", release, filekind.Bare(err))
 	}
 	if err := atomicfile.SyncFS(release); err != nil {
 		return fmt.Errorf("ingest: release folder %s: cannot flush to disk: %w", release, err)
@@ -280,22 +283,48 @@ func (c *vaultCommitter) removeSources(batch []result) ([]Event, error) {
 		return nil, fmt.Errorf("ingest: removing committed sources: %w", err)
 	}
 	var evs []Event
-	dirs := map[string]bool{}
+	dirs := map[string]string{} // folder of a removed source -> its inbox
 	for _, r := range batch {
 		if r.src == nil {
 			continue
 		}
 		if err := removeSource(r.src); err != nil {
 			evs = append(evs, Event{Kind: Unremoved, Path: r.src.path,
-				Message: "committed, but the source could not be removed: " + filekind.Bare(err).Error() + " (remove it by hand: its photo is safe in the vault)"})
+				Message: "committed, but the source could not be removed: " + filekind.Bare(err).Error() + permissionHint(err, "write access to its folder") + "; remove it by hand (its photo is safe in the vault)"})
 		} else {
-			dirs[filepath.Dir(r.src.full())] = true
+			dirs[filepath.Dir(r.src.full())] = r.src.root
 		}
 	}
-	for d := range dirs {
-		atomicfile.SyncDir(d)
+	for d, root := range dirs {
+		atomicfile.SyncDir(removeEmptied(root, d))
 	}
 	return evs, nil
+}
+
+// removeEmptied removes dir, which veil just took the last photo from, and
+// then each parent that this leaves empty, up to the inbox root (never
+// removed), and returns the folder that is left. A patient's folder is
+// named after the patient, and its time would tell when they had photos
+// taken. rmdir removes only an empty folder, so one that still holds
+// anything (a file veil left, one just dropped) stays.
+func removeEmptied(root, dir string) string {
+	for dir != root && strings.HasPrefix(dir, root+string(filepath.Separator)) {
+		// Gone already is fine: another worker emptied it at the same time.
+		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	return dir
+}
+
+// permissionHint says what the veil user lacks when err is a permission
+// error: that is a setup problem, which docs/permissions.md solves.
+func permissionHint(err error, what string) string {
+	if errors.Is(err, fs.ErrPermission) {
+		return "; the veil user needs " + what + " (see docs/permissions.md)"
+	}
+	return ""
 }
 
 // removeSource removes a committed source, unless the name now holds another

@@ -58,6 +58,9 @@ func (d *dryCommitter) recoverQuarantine(string, chan<- result) error { return n
 func (d *dryCommitter) stage(_ context.Context, n *newPhoto) result {
 	res, err := photo.Strip(io.Discard, n.src, n.size)
 	if err != nil {
+		if r, ok := d.p.stillArriving(n, err); ok {
+			return r
+		}
 		return d.p.stripFailed(n.c, n.detail, err)
 	}
 	if err := d.p.ix.Assume(n.orig, n.photo, n.path); err != nil {

@@ -21,6 +21,9 @@ const (
 	Quarantined EventKind = "quarantined"
 	// Skipped: hidden or temporary names, never touched.
 	Skipped EventKind = "skipped"
+	// Excluded: a file or folder that Options.Exclude names, never
+	// touched; it stays in the inbox.
+	Excluded EventKind = "excluded"
 	// Left: not taken this time (still being written, changed while being
 	// read, or its run stopped); it stays in the inbox for the next run.
 	Left EventKind = "left"
@@ -28,17 +31,22 @@ const (
 	// before), but the source could not be removed and is still in the
 	// inbox with all its metadata: someone must remove it by hand.
 	Unremoved EventKind = "unremoved"
+	// Stuck: neither taken nor quarantined, because veil cannot read it
+	// (a file or a whole folder) or cannot move it into quarantine. Unlike
+	// Left, the next run meets the same wall: someone must fix the
+	// permission, or move the file away by hand.
+	Stuck EventKind = "stuck"
 )
 
 // Event reports one file. Events of committed files carry codes and never a
 // path: a line that joined a patient's folder name to a subject code would
 // undo the coding in any log it reaches. Quarantined, skipped and left files
 // carry their path (the operator must find them) and no code, and so do
-// unremoved sources.
+// unremoved sources and stuck files.
 type Event struct {
 	Kind    EventKind
 	DryRun  bool   // what would happen; nothing was changed
-	Path    string // inbox path, for Quarantined, Skipped, Left and Unremoved only
+	Path    string // inbox path, for Quarantined, Skipped, Excluded, Left, Unremoved and Stuck only
 	Photo   string // photo code (Ingested), or the photo these bytes duplicate (Duplicate, Already)
 	Subject string // subject code (Ingested)
 	Phase   string // Ingested
@@ -47,7 +55,7 @@ type Event struct {
 	Height  int
 	Bytes   int64  // size of the original
 	Reason  string // Quarantined: category, as in the quarantine record
-	Message string // Quarantined, Left, Unremoved: what exactly, and what to do
+	Message string // Quarantined, Left, Unremoved, Stuck: what exactly, and what to do
 }
 
 // Summary totals a run.
@@ -57,8 +65,10 @@ type Summary struct {
 	Already     int
 	Quarantined int
 	Skipped     int
+	Excluded    int // files and folders that Options.Exclude names
 	Left        int
 	Unremoved   int   // committed sources still in the inbox
+	Stuck       int   // files and folders veil could not read or quarantine
 	Bytes       int64 // bytes of originals ingested
 	Duration    time.Duration
 	// Cleaned lists what a crashed earlier run left behind and this run
@@ -79,12 +89,21 @@ func (s *Summary) add(ev Event) {
 		s.Quarantined++
 	case Skipped:
 		s.Skipped++
+	case Excluded:
+		s.Excluded++
 	case Left:
 		s.Left++
 	case Unremoved:
 		s.Unremoved++
+	case Stuck:
+		s.Stuck++
 	}
 }
+
+// LeftBehind counts the files still in the inbox that veil should have
+// taken, removed or quarantined and could not: unlike Left, they will not
+// go away by themselves, and a run that has any did not do its job.
+func (s Summary) LeftBehind() int { return s.Unremoved + s.Stuck }
 
 // Step names a point of the commit order, for Options.Hook.
 type Step string

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/custody"
@@ -162,6 +163,9 @@ func TestIngest(t *testing.T) {
 	put(t, e.inbox, "Bob/pre/empty.jpg", nil)
 	put(t, e.inbox, "Bob/pre/anim.gif", []byte("GIF89a......"))
 	put(t, e.inbox, "Bob/pre/cut.webp", webp[:3000])
+	// Cut short long ago: damaged, not a copy still arriving.
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(e.inbox, "Bob/pre/cut.webp"), old, old)
 	put(t, e.inbox, "Bob/pre/.DS_Store", []byte("x"))
 	put(t, e.inbox, "Bob/pre/e.jpg.part", jpg[:100])
 	os.Symlink("a.jpg", filepath.Join(e.inbox, "Jane Doe/before/link.jpg"))

@@ -10,9 +10,11 @@
 // log append that is the commit point and its signed checkpoint, and only
 // then the removal of the sources), or undoes a batch that did not reach
 // its commit point; recover.go removes what a crash left behind;
-// indexcsv.go keeps the release folder's index.csv; quarantine.go sets
-// files aside; lookalike.go words the hold of a name that resembles
-// another patient's. committer.go holds the dry run's committer, which
+// indexcsv.go keeps the release folder's index.csv; releasefolder.go
+// gives the release folder's files their mode, group and fixed time;
+// quarantine.go sets files aside; lookalike.go words the hold of a name
+// that resembles another patient's; arriving.go tells a copy still arriving
+// from a damaged photo. committer.go holds the dry run's committer, which
 // changes nothing. The keyed lookup index is package ingest/lookup.
 //
 // The package never prints: it reports Events to a callback and returns a
@@ -41,6 +43,15 @@ import (
 // DefaultMaxSize is the default for Options.MaxSize: 200 MB (SPEC).
 const DefaultMaxSize = 200_000_000
 
+// DefaultExclude is what veil ingest and veil watch skip unless told
+// otherwise: the sidecars of an iPhone or Mac Photos export. A Live Photo
+// exports as IMG_0001.HEIC plus IMG_0001.MOV, a 2-3 s video around the
+// still; an edited photo adds IMG_0001.AAE, the edit's settings in XML.
+// Neither is a photo veil can strip or release: quarantined, they made
+// every import end with status 4, so that staff learned to ignore it
+// (docs/nightly-ingest.md says more).
+var DefaultExclude = []string{"*.mov", "*.aae"}
+
 // ErrNotLocked is returned by New for a pipeline that would change the
 // vault without holding its lock.
 var ErrNotLocked = errors.New("ingest: the vault lock is not held")
@@ -55,6 +66,13 @@ type Options struct {
 	MaxSize    int64          // larger files are quarantined; 0 means DefaultMaxSize
 	DryRun     bool           // report what would happen, change nothing
 	BatchSize  int            // records per group commit; 0 means 256
+
+	// Exclude lists patterns of files and folders that are skipped:
+	// never taken, quarantined or removed. A pattern (path.Match syntax)
+	// is matched against the base name and against the path under the
+	// inbox (slash-separated), without regard to case; a folder that
+	// matches is not walked. The CLI's default is DefaultExclude.
+	Exclude []string
 
 	// Hook, if set, runs just before each step of the commit order, with
 	// the file's path (or "" for a batch step). An error it returns is

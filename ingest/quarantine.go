@@ -30,7 +30,7 @@ func (vc *vaultCommitter) setAside(c candidate, d manifest.Detail, reason string
 	d.Message = why.Error()
 	ev := Event{Kind: Quarantined, Path: c.path, Reason: reason, Message: why.Error(), Bytes: c.fi.Size()}
 	if err := p.hook(StepQuarantine, c.path); err != nil {
-		return result{ev: Event{Kind: Left, Path: c.path, Message: "cannot be quarantined (" + why.Error() + "): " + err.Error()}}
+		return stuckQuarantine(c, reason, err)
 	}
 	src := c.full()
 	dst, err := quarantineTarget(filepath.Join(c.root, inbox.QuarantineDir, filepath.FromSlash(c.rel)))
@@ -45,18 +45,41 @@ func (vc *vaultCommitter) setAside(c candidate, d manifest.Detail, reason string
 	}
 	if err == nil {
 		err = atomicfile.SyncDir(filepath.Dir(dst))
-		if serr := atomicfile.SyncDir(filepath.Dir(src)); err == nil {
+		left := filepath.Dir(src)
+		if !p.opts.KeepSource {
+			left = removeEmptied(c.root, left)
+		}
+		if serr := atomicfile.SyncDir(left); err == nil {
 			err = serr
 		}
 	}
 	if err != nil {
-		return result{ev: Event{Kind: Left, Path: c.path, Message: "cannot be quarantined (" + why.Error() + "): " + filekind.Bare(err).Error()}}
+		return stuckQuarantine(c, reason, err)
 	}
 	sealed, err := manifest.Seal(d, p.recipients)
 	if err != nil {
 		return result{fatal: err, ev: ev}
 	}
 	return result{ev: ev, rec: &manifest.Quarantine{Reason: reason, Time: p.opts.Now(), Sealed: sealed}, quarKey: p.keys.Path(dst)}
+}
+
+// stuckQuarantine reports a file that should have gone to quarantine for
+// reason but could not be moved there: it stays in the inbox, and the next
+// run meets the same wall.
+func stuckQuarantine(c candidate, reason string, err error) result {
+	return result{ev: Event{Kind: Stuck, Path: c.path, Reason: reason,
+		Message: "should be quarantined (" + reason + ") but cannot be moved there: " + bareErr(err).Error() +
+			permissionHint(err, "write access to its folder and to "+inbox.QuarantineDir) + "; or move it out of the inbox by hand"}}
+}
+
+// bareErr is err without the paths of a failed rename, which are in the
+// event already.
+func bareErr(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return filekind.Bare(err)
 }
 
 // reasonLine is the first line of a reason file; its parenthesis is the

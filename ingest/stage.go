@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/internal/filekind"
@@ -56,6 +57,9 @@ func (c *vaultCommitter) stage(ctx context.Context, n *newPhoto) result {
 		if errors.As(err, &we) {
 			return p.stepErr(n.c, we.err)
 		}
+		if r, ok := p.stillArriving(n, err); ok {
+			return r
+		}
 		return p.stripFailed(n.c, n.detail, err)
 	}
 	sealed, err := manifest.Seal(n.detail, p.recipients)
@@ -78,6 +82,23 @@ func (c *vaultCommitter) stage(ctx context.Context, n *newPhoto) result {
 		src: p.sourceUnlessKept(n.c),
 	}
 }
+
+// The release folder's files and folders are readable by the release
+// folder's group (researchers, the gallery host) and no one else, whatever
+// the umask of the veil user: a coded photo is still a photo of a face.
+const (
+	releaseFileMode = 0o640
+	releaseDirMode  = 0o750
+)
+
+// releaseTime is the modification time of every released file, subject
+// folder and index.csv. The time of the ingest lies within hours or days of
+// the visit, a date that the coding must not give away (HIPAA Safe Harbor
+// counts every date element but the year); a fixed value says nothing.
+// Not the Unix epoch: zip archives and FAT/exFAT drives, on which a release
+// is often handed over, cannot store times before 1980 and tools then
+// complain or shift them.
+var releaseTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // writeError marks a failure to write the release folder, as opposed to a
 // photo that cannot be stripped.
@@ -112,11 +133,17 @@ func (w *hashingWriter) Seek(off int64, whence int) (int64, error) { return w.f.
 // returns it pending, with what Strip found and the file's SHA-256.
 func (c *vaultCommitter) strip(target string, f io.ReaderAt, size int64) (*atomicfile.Pending, *photo.Result, string, error) {
 	release := c.p.opts.Release
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+	if err := c.subjectDir(filepath.Dir(target)); err != nil {
 		return nil, nil, "", &writeError{err: fmt.Errorf("release folder %s: %w", release, filekind.Bare(err))}
 	}
-	out, err := atomicfile.Create(target, 0o644)
+	out, err := atomicfile.Create(target, releaseFileMode)
+	if err == nil {
+		err = c.group.fchown(out.File)
+	}
 	if err != nil {
+		if out != nil {
+			out.Abort()
+		}
 		return nil, nil, "", &writeError{err: fmt.Errorf("release folder %s: %w", release, filekind.Bare(err))}
 	}
 	defer out.Abort()
@@ -127,6 +154,9 @@ func (c *vaultCommitter) strip(target string, f io.ReaderAt, size int64) (*atomi
 	}
 	if err != nil {
 		return nil, nil, "", err
+	}
+	if err := os.Chtimes(out.Name(), releaseTime, releaseTime); err != nil {
+		return nil, nil, "", &writeError{err: fmt.Errorf("release folder %s: %w", release, filekind.Bare(err))}
 	}
 	atomicfile.StartWriteback(out.File)
 	pending, err := out.Close()

@@ -2,10 +2,13 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/veil-photo/veil/ingest/inbox"
@@ -53,7 +56,10 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 				if path == root {
 					return err
 				}
-				results <- result{ev: Event{Kind: Left, Path: shown, Message: "cannot be read: " + filekind.Bare(err).Error()}}
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil // removed since it was listed (veil removes the folders it empties)
+				}
+				results <- result{ev: unreadable(shown, d, err)}
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}
@@ -66,6 +72,10 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 				if inbox.SkipDir(d.Name()) {
 					return fs.SkipDir // .quarantine, and other tools' folders
 				}
+				if pat, ok := p.excluded(rel); ok {
+					results <- result{ev: Event{Kind: Excluded, Path: shown, Message: "folder excluded by the pattern " + pat}}
+					return fs.SkipDir
+				}
 				if fi, err := d.Info(); err == nil {
 					for _, a := range avoid {
 						if os.SameFile(fi, a) {
@@ -77,6 +87,10 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 			}
 			if inbox.SkipFile(d.Name()) {
 				results <- result{ev: Event{Kind: Skipped, Path: shown, Message: "hidden or temporary name"}}
+				return nil
+			}
+			if pat, ok := p.excluded(rel); ok {
+				results <- result{ev: Event{Kind: Excluded, Path: shown, Message: "excluded by the pattern " + pat}}
 				return nil
 			}
 			fi, err := d.Info()
@@ -132,6 +146,45 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 			}
 		}
 	}
+}
+
+// excluded returns the pattern of Options.Exclude that the inbox entry at
+// rel (slash-separated) matches, by its base name or its whole path.
+// Matching ignores case: staff's file systems do (NTFS, APFS), and the
+// same camera writes IMG_0001.MOV and img_0001.mov depending on how it
+// was imported.
+func (p *Pipeline) excluded(rel string) (string, bool) {
+	low := strings.ToLower(rel)
+	base := path.Base(low)
+	for _, pat := range p.opts.Exclude {
+		lp := strings.ToLower(pat)
+		if ok, _ := path.Match(lp, base); ok {
+			return pat, true
+		}
+		if ok, _ := path.Match(lp, low); ok {
+			return pat, true
+		}
+	}
+	return "", false
+}
+
+// CheckExclude reports a malformed Options.Exclude pattern.
+func CheckExclude(pattern string) error {
+	if _, err := path.Match(pattern, ""); err != nil {
+		return fmt.Errorf("ingest: exclude pattern %q: %w", pattern, err)
+	}
+	return nil
+}
+
+// unreadable reports an inbox entry the walk cannot read: a folder whose
+// photos were not even looked at, or a file. It is stuck, not left: the
+// next run cannot read it either.
+func unreadable(shown string, d fs.DirEntry, err error) Event {
+	what := "cannot be read: "
+	if d != nil && d.IsDir() {
+		what = "folder cannot be read, the photos in it were not looked at: "
+	}
+	return Event{Kind: Stuck, Path: shown, Message: what + filekind.Bare(err).Error() + permissionHint(err, "read access to it")}
 }
 
 func maxTime(a, b time.Time) time.Time {

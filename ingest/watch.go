@@ -230,6 +230,8 @@ func (w *watcher) report(r passResult) {
 	w.total.Already += r.sum.Already
 	w.total.Quarantined += r.sum.Quarantined
 	w.total.Left += r.sum.Left
+	w.total.Unremoved += r.sum.Unremoved
+	w.total.Stuck += r.sum.Stuck
 	w.total.Cleaned += r.sum.Cleaned
 	w.total.Bytes += r.sum.Bytes
 	w.total.Duration += r.sum.Duration

@@ -321,6 +321,9 @@ func TestWatchFolderMovedIn(t *testing.T) {
 	staging := filepath.Join(t.TempDir(), "Ann Öz")
 	card := &env{inbox: filepath.Dir(staging)}
 	drop(t, card, "Ann Öz/before", 4)
+	// Something veil does not take keeps the patient folder in the inbox
+	// once its photos are taken; the emptied phase folder goes.
+	os.WriteFile(filepath.Join(staging, ".DS_Store"), nil, 0o644)
 	dir := filepath.Join(e.inbox, "Ann Öz")
 	if err := os.Rename(staging, dir); err != nil {
 		t.Fatal(err)
@@ -332,6 +335,9 @@ func TestWatchFolderMovedIn(t *testing.T) {
 	w.advance(testSettle)
 	if s := w.untilPassDone(); s.Ingested != 4 {
 		t.Fatalf("the pass after the folder moved in did %+v, want 4 ingested", s)
+	}
+	if exists(filepath.Join(dir, "before")) || !exists(dir) {
+		t.Errorf("after the pass: emptied phase folder there %v, patient folder with .DS_Store there %v", exists(filepath.Join(dir, "before")), exists(dir))
 	}
 
 	os.MkdirAll(filepath.Join(e.inbox, ".hidden", "before"), 0o755)

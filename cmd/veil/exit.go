@@ -18,6 +18,7 @@ const (
 	exitUsage       = 2
 	exitVerifyFail  = 3
 	exitQuarantined = 4
+	exitLeftBehind  = 5
 )
 
 // usageError marks a mistake in how veil was called (exit 2).
@@ -49,11 +50,27 @@ func (e partialError) Error() string {
 	return fmt.Sprintf("%d files were %s (see above)", e.refused, e.verb)
 }
 
+// leftBehindError is returned when a run finished but files it should have
+// taken, quarantined or removed are still in the inbox (exit 5): committed
+// sources it could not remove, files or folders it could not read, files it
+// could not move into quarantine. Each was reported on its own line. It
+// outranks quarantines (exit 4): a quarantined file is out of the inbox and
+// explained, these are not, and they will be there for the next run too.
+type leftBehindError struct{ n int }
+
+func (e leftBehindError) Error() string {
+	if e.n == 1 {
+		return "1 file is still in the inbox that veil could not take, quarantine or remove (see above); fix what the line says, usually a permission (docs/permissions.md)"
+	}
+	return fmt.Sprintf("%d files are still in the inbox that veil could not take, quarantine or remove (see above); fix what the lines say, usually a permission (docs/permissions.md)", e.n)
+}
+
 // exitCode maps an error to the exit code of the CLI contract. It is the one
 // place where that mapping lives.
 func exitCode(err error) int {
 	var ue usageError
 	var pe partialError
+	var lb leftBehindError
 	switch {
 	case err == nil:
 		return exitOK
@@ -63,6 +80,8 @@ func exitCode(err error) int {
 		// A log this host cannot account for, or a vault.json whose keys
 		// no custodian committed: tampering until shown otherwise.
 		return exitVerifyFail
+	case errors.As(err, &lb):
+		return exitLeftBehind
 	case errors.As(err, &pe):
 		return exitQuarantined
 	default:

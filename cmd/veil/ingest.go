@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -31,6 +32,7 @@ type IngestOptions struct {
 	Settle     time.Duration
 	Wait       time.Duration
 	MaxSize    string
+	Exclude    []string
 	DryRun     bool
 	JSON       bool
 	Quiet      bool
@@ -57,13 +59,31 @@ AVIF.
 
 A file is taken once its size and modification time have not changed for
 --settle; hidden files and the temporary names of copies in progress are
-skipped. Files that cannot be taken — a path the layout does not match, an
-unknown phase, a patient name that resembles another patient's (see below),
-an empty or oversized file, a symbolic link, a FIFO or device, an
+skipped. A JPEG, PNG, WebP or HEIC that ends before its own end marker and
+was written to in the last 5 minutes is a copy still arriving (a network
+copy that paused): it is left for the next run; older, it is damaged and
+quarantined. --exclude PATTERN skips files and folders (never quarantined,
+never removed): the pattern is matched, case ignored, against the name and
+against the path under the inbox ('*.mov', 'Scans/*', '*/raw/*'). By
+default the Live Photo videos (*.mov) and edit sidecars (*.aae) of an iPhone
+or Mac Photos export are skipped and stay in the inbox; see
+docs/nightly-ingest.md.
+
+Files that cannot be taken — a path the layout does not match, an unknown
+phase, a patient name that resembles another patient's (see below), an
+empty or oversized file, a symbolic link, a FIFO or device, an
 unsupported format (TIFF, RAW, GIF...), a damaged photo, or one whose stripped
 copy fails its self-check — are moved to INBOX/.quarantine/<same path> with a
 <name>.reason.txt, logged, and make veil exit with status 4. The same bytes
 ingested again, under any name, are logged as a duplicate and not stored twice.
+
+Exit status: 0 everything taken; 1 error (the run stopped; what was not
+committed is still in the inbox); 2 usage; 4 finished, but some files were
+quarantined; 5 finished, but files that veil should have taken, quarantined or
+removed are still in the inbox: a committed source it could not remove, a
+file or folder it could not read, a file it could not move into quarantine.
+Each gets a line saying what and why; it is usually a permission of the veil
+user (see docs/permissions.md). 5 wins over 4.
 
 ` + layout.LayoutHelp + `
 
@@ -78,6 +98,7 @@ duplicate events carry codes only, quarantined ones the path only.`,
   veil ingest --vault /srv/veil --out /srv/release --phase-alias recheck=followup:P6W /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --dry-run /srv/inbox
+  veil ingest --vault /srv/veil --out /srv/release --exclude '*.mov' --exclude '*.aae' --exclude 'Scans/*' /srv/inbox
   veil ingest --vault /srv/veil --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
 		Args: argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -85,6 +106,9 @@ duplicate events carry codes only, quarantined ones the path only.`,
 				return usageError{err: fmt.Errorf("ingest: "+format, a...), cmd: c.CommandPath()}
 			}
 			if err := checkPipelineOptions(opts, usage); err != nil {
+				return err
+			}
+			if err := checkApart(opts, args, usage); err != nil {
 				return err
 			}
 			return runIngest(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
@@ -110,6 +134,7 @@ func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
 	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later "+later+" skip them)")
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
 	f.StringVar(&opts.MaxSize, "max-size", "200MB", "quarantine files larger than this (bytes, or with kB, MB, GB)")
+	f.StringArrayVar(&opts.Exclude, "exclude", ingest.DefaultExclude, "skip files and folders whose name or path under the inbox matches this `PATTERN` (* ? [a-z]; case ignored); repeatable; giving it replaces the default, the sidecars of iPhone exports (--exclude '' skips nothing)")
 }
 
 // checkPipelineOptions validates the flags that ingest and watch share.
@@ -126,6 +151,11 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 	}
 	if _, err := parseSize(opts.MaxSize); err != nil {
 		return usage("--max-size: %v", err)
+	}
+	for _, pat := range opts.Exclude {
+		if err := ingest.CheckExclude(pat); err != nil {
+			return usage("--exclude %q: not a pattern (%v)", pat, errors.Unwrap(err))
+		}
 	}
 	_, err := pipelineLayout(opts, usage)
 	return err
@@ -151,6 +181,49 @@ func pipelineLayout(opts IngestOptions, usage func(string, ...any) error) (*layo
 		return nil, usage("--layout: %v", err)
 	}
 	return lay, nil
+}
+
+// checkApart refuses a release folder or vault inside an inbox, or an inbox
+// inside either: the release would be walked as inbox files (and
+// quarantined), or the inbox's patient folders would be handed out with the
+// release or kept in the vault folder.
+func checkApart(opts IngestOptions, inboxes []string, usage func(string, ...any) error) error {
+	for _, in := range inboxes {
+		inReal := realPath(in)
+		for _, o := range []struct{ flag, path string }{{"--out", opts.Out}, {"--vault", opts.Vault}} {
+			p := realPath(o.path)
+			switch {
+			case within(p, inReal):
+				return usage("%s %s is inside the inbox %s: veil would take its own files as photos; put it outside every inbox", o.flag, o.path, in)
+			case within(inReal, p):
+				return usage("the inbox %s is inside %s %s: patients' folders would sit among what veil writes; put the inbox outside it", in, o.flag, o.path)
+			}
+		}
+	}
+	return nil
+}
+
+// realPath is p absolute, with symbolic links resolved as far as it exists
+// (the release folder may not exist yet).
+func realPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	parent := filepath.Dir(abs)
+	if parent == abs {
+		return abs
+	}
+	return filepath.Join(realPath(parent), filepath.Base(abs))
+}
+
+// within reports whether path is dir or lies below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // openPipeline opens the vault and checks the inboxes for ingest and watch;
@@ -211,6 +284,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	popts := ingest.Options{
 		Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
 		Settle: opts.Settle, MaxSize: maxSize, DryRun: opts.DryRun,
+		Exclude: opts.Exclude,
 	}
 	if spec := os.Getenv(crashEnv); spec != "" {
 		hook, err := crashHook(spec)
@@ -237,6 +311,9 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	pr.summary("summary", opts.DryRun, sum, runErr)
 	if runErr != nil {
 		return runErr
+	}
+	if n := sum.LeftBehind(); n > 0 {
+		return leftBehindError{n: n}
 	}
 	if sum.Quarantined > 0 {
 		verb := "quarantined"

@@ -41,7 +41,10 @@ type ingestSummary struct {
 	Already     int     `json:"already"`
 	Quarantined int     `json:"quarantined"`
 	Skipped     int     `json:"skipped"`
+	Excluded    int     `json:"excluded"`
 	Left        int     `json:"left"`
+	Unremoved   int     `json:"unremoved"`
+	Stuck       int     `json:"stuck"`
 	Cleaned     int     `json:"cleaned"`
 	Bytes       int64   `json:"bytes"`
 	Seconds     float64 `json:"seconds"`
@@ -121,7 +124,7 @@ func (p *printer) waiting(holder, text string) {
 }
 
 // file prints one event of a run. Text shows only what needs a look:
-// quarantined and left files, and warnings about ingested ones.
+// quarantined, left, unremoved and stuck files, and warnings about ingested ones.
 func (p *printer) file(ev ingest.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -129,7 +132,7 @@ func (p *printer) file(ev ingest.Event) {
 		p.prog.add(ev)
 	}
 	if p.json {
-		if p.timed && ev.Kind == ingest.Skipped {
+		if p.timed && (ev.Kind == ingest.Skipped || ev.Kind == ingest.Excluded) {
 			return // every pass of watch meets the same .DS_Store again
 		}
 		out := ingestEvent{Event: string(ev.Kind), DryRun: ev.DryRun, Path: ev.Path, Photo: ev.Photo, Subject: ev.Subject,
@@ -147,7 +150,7 @@ func (p *printer) file(ev ingest.Event) {
 			where = "would be quarantined"
 		}
 		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", ev.Path, ev.Message, where)))
-	case ingest.Left:
+	case ingest.Left, ingest.Unremoved, ingest.Stuck:
 		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", ev.Path, ev.Message)))
 	case ingest.Ingested:
 		if ev.Message != "" {
@@ -163,7 +166,8 @@ func (p *printer) summary(event string, dry bool, s ingest.Summary, runErr error
 	defer p.mu.Unlock()
 	if p.json {
 		out := ingestSummary{Event: event, DryRun: dry, Ingested: s.Ingested, Duplicates: s.Duplicates,
-			Already: s.Already, Quarantined: s.Quarantined, Skipped: s.Skipped, Left: s.Left,
+			Already: s.Already, Quarantined: s.Quarantined, Skipped: s.Skipped, Excluded: s.Excluded, Left: s.Left,
+			Unremoved: s.Unremoved, Stuck: s.Stuck,
 			Cleaned: s.Cleaned, Bytes: s.Bytes, Seconds: s.Duration.Seconds()}
 		if runErr != nil {
 			out.Error = oneLine(runErr.Error())
@@ -200,7 +204,7 @@ func (p *printer) watchEvent(ev ingest.WatchEvent, opts WatchOptions) {
 	case ingest.WatchPassDone:
 		s := ev.Summary
 		// Already is left out: with --keep-source, every pass meets them again.
-		did := s.Ingested+s.Duplicates+s.Quarantined+s.Left > 0 || (ev.Err != nil && !errors.Is(ev.Err, context.Canceled))
+		did := s.Ingested+s.Duplicates+s.Quarantined+s.Left+s.LeftBehind() > 0 || (ev.Err != nil && !errors.Is(ev.Err, context.Canceled))
 		if did && (p.json || !p.quiet) {
 			p.summary("summary", false, s, nil)
 		}
@@ -221,6 +225,12 @@ func summaryLine(dry bool, s ingest.Summary) string {
 	}
 	if s.Left > 0 {
 		fmt.Fprintf(&b, "; %d left in the inbox for the next run", s.Left)
+	}
+	if s.Excluded > 0 {
+		fmt.Fprintf(&b, "; %d excluded (--exclude), still in the inbox", s.Excluded)
+	}
+	if n := s.LeftBehind(); n > 0 {
+		fmt.Fprintf(&b, "; %d still in the inbox that veil could not take, quarantine or remove (see above)", n)
 	}
 	return b.String()
 }

@@ -35,7 +35,10 @@ shares.
 
 A file is taken only once its size and modification time have not changed
 for --settle; hidden files and the temporary names of copies in progress
-(.part, .crdownload, .tmp, ~$...) are never touched. Each pass uses the
+(.part, .crdownload, .tmp, ~$...) are never touched, nor are files that
+--exclude names (by default the *.mov and *.aae sidecars of iPhone exports).
+A photo that ends early and was written to in the last 5 minutes is taken
+for a copy still arriving and looked at again later. Each pass uses the
 engine and commit order of 'veil ingest'.
 
 Each pass holds the vault lock and releases it when done, so that a nightly
@@ -44,7 +47,11 @@ holds the lock when a pass is due, watch says who and waits for it.
 
 SIGINT or SIGTERM stops watch: the files in hand are finished and committed,
 the checkpoint signed, and watch exits 0. Quarantined files are reported as
-they happen and do not change the exit status.
+they happen and do not change the exit status. Files that veil should have
+taken, quarantined or removed but could not (a committed source it cannot
+remove, an unreadable file or folder, a file it cannot move into quarantine)
+are reported on every pass that meets them; if the last pass before the stop
+still met some, watch exits 5 (see 'veil ingest --help' for every status).
 
 Log lines carry a timestamp; --json prints the events of 'veil ingest --json',
 each with a "time", plus "waiting", "ready" and "stopped" events.
@@ -58,6 +65,9 @@ each with a "time", plus "waiting", "ready" and "stopped" events.
 				return usageError{err: fmt.Errorf("watch: "+format, a...), cmd: c.CommandPath()}
 			}
 			if err := checkPipelineOptions(opts.IngestOptions, usage); err != nil {
+				return err
+			}
+			if err := checkApart(opts.IngestOptions, args, usage); err != nil {
 				return err
 			}
 			if opts.Rescan < time.Second {
@@ -79,9 +89,9 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	if err != nil {
 		return err
 	}
-	// Created now, not by the first pass, so that it can be recognised
-	// and left unwatched should it lie inside an inbox.
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+	// Created now, not by the first pass, so that the watcher knows it
+	// and never watches it.
+	if err := os.MkdirAll(opts.Out, 0o750); err != nil {
 		return fmt.Errorf("release folder %s: %v", opts.Out, filekind.Bare(err))
 	}
 	n, err := ingest.NewNotifier()
@@ -91,12 +101,22 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	pr := &printer{json: opts.JSON, quiet: opts.Quiet, timed: true, stdout: stdout, stderr: stderr, inboxes: inboxes}
 	wopts := ingest.WatchOptions{
 		Pipeline: ingest.Options{Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
-			Settle: opts.Settle, MaxSize: maxSize},
+			Settle: opts.Settle, MaxSize: maxSize,
+			Exclude: opts.Exclude},
 		Rescan:   opts.Rescan,
 		Command:  "veil watch",
 		Notifier: n,
 	}
-	total, err := ingest.Watch(ctx, v, inboxes, wopts, func(ev ingest.WatchEvent) { pr.watchEvent(ev, opts) })
+	leftBehind := 0 // by the last pass
+	total, err := ingest.Watch(ctx, v, inboxes, wopts, func(ev ingest.WatchEvent) {
+		if ev.Kind == ingest.WatchPassDone {
+			leftBehind = ev.Summary.LeftBehind()
+		}
+		pr.watchEvent(ev, opts)
+	})
 	pr.summary("stopped", false, total, err)
+	if err == nil && leftBehind > 0 {
+		return leftBehindError{n: leftBehind}
+	}
 	return err
 }
