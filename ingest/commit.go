@@ -81,6 +81,7 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 		c.close()
 		return nil, err
 	}
+	p.indexTampered = c.csv.tampered
 	if err := group.fix(c.csv.path, releaseFileMode); err != nil {
 		c.close()
 		return nil, fmt.Errorf("ingest: release folder %s: %w", release, filekind.Bare(err))

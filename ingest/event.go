@@ -36,6 +36,11 @@ const (
 	// Left, the next run meets the same wall: someone must fix the
 	// permission, or move the file away by hand.
 	Stuck EventKind = "stuck"
+	// IndexTampered: the release folder's index.csv differed from the log
+	// in a way no crash explains (or was missing); it was kept as evidence
+	// and written anew. Not a file of the inbox: Message says what and
+	// where. A run that reports it did its job but must not look clean.
+	IndexTampered EventKind = "index-tampered"
 )
 
 // Event reports one file. Events of committed files carry codes and never a
@@ -69,6 +74,7 @@ type Summary struct {
 	Left        int
 	Unremoved   int   // committed sources still in the inbox
 	Stuck       int   // files and folders veil could not read or quarantine
+	Tampered    int   // IndexTampered: index.csv changed by someone
 	Bytes       int64 // bytes of originals ingested
 	Duration    time.Duration
 	// Cleaned lists what a crashed earlier run left behind and this run
@@ -97,6 +103,8 @@ func (s *Summary) add(ev Event) {
 		s.Unremoved++
 	case Stuck:
 		s.Stuck++
+	case IndexTampered:
+		s.Tampered++
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/veil-photo/veil/ingest/lookup"
 	"github.com/veil-photo/veil/internal/atomicfile"
@@ -44,6 +45,9 @@ type indexCSV struct {
 	count int64 // records of the log h covers
 	size  int64 // bytes of the log h covers
 	f     *os.File
+	// tampered says how the index.csv found at the start differed from the
+	// log in a way no crash explains, and where it was kept; "" if not.
+	tampered string
 }
 
 // openIndexCSV brings the running hash up to date with the log of v and
@@ -71,19 +75,31 @@ func openIndexCSV(releaseDir string, v *vault.Vault, ix *lookup.Index) (*indexCS
 
 // follow feeds record i of the log to the hash.
 func (c *indexCSV) follow(i int64, line []byte) error {
-	r, err := manifest.Parse(line)
+	row, err := rowOf(i, line)
 	if err != nil {
-		return fmt.Errorf("log record %d: %w", i, err)
+		return err
 	}
-	if in, ok := r.(*manifest.Ingest); ok {
-		row, err := csvRow(in)
-		if err != nil {
-			return fmt.Errorf("log record %d: %w", i, err)
-		}
-		io.WriteString(c.h, row.Line())
-	}
+	io.WriteString(c.h, row)
 	c.count, c.size = i+1, c.size+int64(len(line))+1
 	return nil
+}
+
+// rowOf returns the line of index.csv for log record i, "" for a record
+// that is not an ingest record.
+func rowOf(i int64, line []byte) (string, error) {
+	r, err := manifest.Parse(line)
+	if err != nil {
+		return "", fmt.Errorf("log record %d: %w", i, err)
+	}
+	in, ok := r.(*manifest.Ingest)
+	if !ok {
+		return "", nil
+	}
+	row, err := csvRow(in)
+	if err != nil {
+		return "", fmt.Errorf("log record %d: %w", i, err)
+	}
+	return row.Line(), nil
 }
 
 // csvRow is the row of index.csv for an ingest record.
@@ -135,30 +151,43 @@ func (c *indexCSV) current() bool {
 }
 
 // rewrite writes index.csv anew from the whole log, atomically, and the
-// hash with it.
+// hash with it. What was there is compared as it is replaced: a crash
+// explains only a missing tail of rows (ingest appends them after the
+// log), so an index.csv that is not a prefix of the new one, or that is
+// missing while the log has photos, was changed by someone: the old file is
+// kept beside the new one as evidence and c.tampered says so.
 func (c *indexCSV) rewrite(logDir string) error {
-	f, err := atomicfile.Create(c.path, 0o644)
+	f, err := atomicfile.Create(c.path, releaseFileMode)
 	if err != nil {
 		return fmt.Errorf("ingest: %s: %w", release.IndexFile, err)
 	}
 	defer f.Abort()
 	c.h.Reset()
 	c.count, c.size = 0, 0
-	bw := bufio.NewWriterSize(io.MultiWriter(f, c.h), 256<<10)
+	var cmp prefixCheck
+	old, err := os.Open(c.path)
+	switch {
+	case err == nil:
+		defer old.Close()
+		cmp.old = bufio.NewReader(old)
+	case errors.Is(err, fs.ErrNotExist):
+		cmp.missing = true
+	default:
+		return fmt.Errorf("ingest: %s: %w", release.IndexFile, err)
+	}
+	rows := 0
+	bw := bufio.NewWriterSize(io.MultiWriter(f, c.h, &cmp), 256<<10)
 	bw.WriteString(release.Header)
 	err = manifest.Scan(logDir, func(i int64, line []byte) error {
-		r, err := manifest.Parse(line)
+		row, err := rowOf(i, line)
 		if err != nil {
-			return fmt.Errorf("log record %d: %w", i, err)
+			return err
 		}
-		if in, ok := r.(*manifest.Ingest); ok {
-			row, err := csvRow(in)
-			if err != nil {
-				return fmt.Errorf("log record %d: %w", i, err)
-			}
-			if _, err := bw.WriteString(row.Line()); err != nil {
+		if row != "" {
+			if _, err := bw.WriteString(row); err != nil {
 				return err
 			}
+			rows++
 		}
 		c.count, c.size = i+1, c.size+int64(len(line))+1
 		return nil
@@ -169,10 +198,57 @@ func (c *indexCSV) rewrite(logDir string) error {
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("ingest: %s: %w", release.IndexFile, err)
 	}
+	switch {
+	case cmp.missing && rows > 0:
+		c.tampered = fmt.Sprintf("%s was missing, though the log has %d photos (no crash removes it): written anew from the log; find out who removed it, and run veil verify", release.IndexFile, rows)
+	case !cmp.missing && !cmp.isPrefix():
+		evidence := fmt.Sprintf("%s.replaced-%s", c.path, time.Now().UTC().Format("20060102T150405Z"))
+		if err := os.Link(c.path, evidence); err != nil {
+			return fmt.Errorf("ingest: %s differs from the log in a way no crash explains, and could not be kept as evidence (%w); nothing was changed", release.IndexFile, err)
+		}
+		c.tampered = fmt.Sprintf("%s differed from the log in a way no crash explains (rows changed, removed, added or reordered): kept as %s for investigation, and written anew from the log; run veil verify", release.IndexFile, filepath.Base(evidence))
+	}
 	if err := f.Commit(false); err != nil {
 		return fmt.Errorf("ingest: %s: %w", release.IndexFile, err)
 	}
 	return nil
+}
+
+// prefixCheck compares what is written with an old file, to tell whether
+// the old file is a prefix of it.
+type prefixCheck struct {
+	old      *bufio.Reader // nil once the old file has ended
+	missing  bool          // there was no old file
+	diverged bool
+}
+
+func (p *prefixCheck) Write(b []byte) (int, error) {
+	for _, x := range b {
+		if p.old == nil || p.diverged {
+			break
+		}
+		c, err := p.old.ReadByte()
+		if err != nil {
+			p.old = nil // the old file ended here: a prefix so far
+			break
+		}
+		p.diverged = c != x
+	}
+	return len(b), nil
+}
+
+// isPrefix reports whether the old file was a prefix of all that was
+// written: it did not diverge and has nothing after it.
+func (p *prefixCheck) isPrefix() bool {
+	if p.diverged {
+		return false
+	}
+	if p.old != nil {
+		if _, err := p.old.ReadByte(); err == nil {
+			return false // longer: rows added
+		}
+	}
+	return true
 }
 
 // openAppend opens index.csv for the rows of the pass.

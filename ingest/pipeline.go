@@ -94,6 +94,9 @@ type Pipeline struct {
 	commit     committer
 	cleaned    []string
 	ran        bool
+	// indexTampered is how index.csv differed from the log when New
+	// repaired it, reported by Run as an IndexTampered event.
+	indexTampered string
 
 	mu     sync.Mutex
 	claims map[lookup.MAC]*claim // originals in flight in this run
@@ -231,6 +234,9 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 	}
 	n, err := p.commit.begin(roots)
 	sum.Cleaned += n
+	if p.indexTampered != "" {
+		report(Event{Kind: IndexTampered, Message: p.indexTampered})
+	}
 
 	// stop ends the walk (caller's ctx, or a fatal error); abort also
 	// interrupts the files in hand, and is used only on a fatal error.

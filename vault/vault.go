@@ -61,7 +61,10 @@ type InitOptions struct {
 
 // Init creates a vault in dir, which must not exist or be empty, and writes
 // the custodian file to custodianOut (mode 0600), which must not exist and
-// must not be inside dir. On failure it removes what it created.
+// must not be inside dir. On failure it removes what it created. Most
+// callers want custody.Init, which also starts the log with the vault's
+// keys signed by the custodian (InitOptions.StartLog): ingest refuses a
+// vault whose log does not say which keys a custodian committed.
 func Init(dir, custodianOut string, opts InitOptions) (v *Vault, err error) {
 	if len(opts.Passphrase) == 0 {
 		return nil, errors.New("vault: empty passphrase")

@@ -18,6 +18,7 @@ import (
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/internal/filekind"
+	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -33,6 +34,7 @@ type IngestOptions struct {
 	Wait       time.Duration
 	MaxSize    string
 	Exclude    []string
+	Gallery    string
 	DryRun     bool
 	JSON       bool
 	Quiet      bool
@@ -134,6 +136,7 @@ func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
 	f.BoolVar(&opts.KeepSource, "keep-source", false, "leave ingested photos in the inbox (later "+later+" skip them)")
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
 	f.StringVar(&opts.MaxSize, "max-size", "200MB", "quarantine files larger than this (bytes, or with kB, MB, GB)")
+	f.StringVar(&opts.Gallery, "gallery", "", "keep the before/after gallery in `SITE` up to date after each run that released photos (see veil gallery)")
 	f.StringArrayVar(&opts.Exclude, "exclude", ingest.DefaultExclude, "skip files and folders whose name or path under the inbox matches this `PATTERN` (* ? [a-z]; case ignored); repeatable; giving it replaces the default, the sidecars of iPhone exports (--exclude '' skips nothing)")
 }
 
@@ -151,6 +154,11 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 	}
 	if _, err := parseSize(opts.MaxSize); err != nil {
 		return usage("--max-size: %v", err)
+	}
+	if opts.Gallery != "" {
+		if g, r := realPath(opts.Gallery), realPath(opts.Out); within(g, r) || within(r, g) {
+			return usage("--gallery %s and --out %s overlap: the gallery would be shipped with the release, or the release deleted with the gallery; put the site beside the release folder", opts.Gallery, opts.Out)
+		}
 	}
 	for _, pat := range opts.Exclude {
 		if err := ingest.CheckExclude(pat); err != nil {
@@ -190,7 +198,10 @@ func pipelineLayout(opts IngestOptions, usage func(string, ...any) error) (*layo
 func checkApart(opts IngestOptions, inboxes []string, usage func(string, ...any) error) error {
 	for _, in := range inboxes {
 		inReal := realPath(in)
-		for _, o := range []struct{ flag, path string }{{"--out", opts.Out}, {"--vault", opts.Vault}} {
+		for _, o := range []struct{ flag, path string }{{"--out", opts.Out}, {"--vault", opts.Vault}, {"--gallery", opts.Gallery}} {
+			if o.path == "" {
+				continue
+			}
 			p := realPath(o.path)
 			switch {
 			case within(p, inReal):
@@ -309,8 +320,14 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		runErr = err
 	}
 	pr.summary("summary", opts.DryRun, sum, runErr)
+	if !opts.DryRun {
+		refreshGallery(ctx, pr, opts.Out, opts.Gallery, sum)
+	}
 	if runErr != nil {
 		return runErr
+	}
+	if sum.Tampered > 0 {
+		return fmt.Errorf("%w: the release folder's %s was changed by someone (see above)", errVerifyFailed, release.IndexFile)
 	}
 	if n := sum.LeftBehind(); n > 0 {
 		return leftBehindError{n: n}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -57,7 +58,7 @@ func newNobodyEnv(t *testing.T) *nobodyEnv {
 		t.Fatal(err)
 	}
 	dst.Close()
-	if _, err := vault.Init(e.vault, filepath.Join(dir, "custodian.age"), vault.InitOptions{Passphrase: []byte("correct horse battery staple")}); err != nil {
+	if _, err := custody.Init(e.vault, filepath.Join(dir, "custodian.age"), vault.InitOptions{Passphrase: []byte("correct horse battery staple")}); err != nil {
 		t.Fatal(err)
 	}
 	os.Mkdir(filepath.Dir(e.release), 0o755)

@@ -152,6 +152,8 @@ func (p *printer) file(ev ingest.Event) {
 		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", ev.Path, ev.Message, where)))
 	case ingest.Left, ingest.Unremoved, ingest.Stuck:
 		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", ev.Path, ev.Message)))
+	case ingest.IndexTampered:
+		p.line(p.stderr, "veil: "+oneLine(ev.Message))
 	case ingest.Ingested:
 		if ev.Message != "" {
 			p.line(p.stderr, "veil: warning: "+oneLine(ev.Message))

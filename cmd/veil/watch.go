@@ -113,6 +113,9 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 			leftBehind = ev.Summary.LeftBehind()
 		}
 		pr.watchEvent(ev, opts)
+		if ev.Kind == ingest.WatchPassDone {
+			refreshGallery(ctx, pr, opts.Out, opts.Gallery, ev.Summary)
+		}
 	})
 	pr.summary("stopped", false, total, err)
 	if err == nil && leftBehind > 0 {

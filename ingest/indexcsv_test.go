@@ -1,0 +1,76 @@
+package ingest
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/veil-photo/veil/release"
+)
+
+// TestIndexCSVTamperKeptAsEvidence: index.csv is repaired silently only
+// where a crash explains the difference (a missing tail of rows); anything
+// else is reported and the old file kept beside the new one (issue 13,
+// hole 4: researchers read phase and subject from this file).
+func TestIndexCSVTamperKeptAsEvidence(t *testing.T) {
+	cases := []struct {
+		name   string
+		edit   func(b []byte) []byte // nil: remove the file
+		report bool
+	}{
+		{"a missing tail of rows (a crash)", func(b []byte) []byte {
+			return b[:bytes.LastIndexByte(b[:len(b)-1], '\n')+1+10]
+		}, false},
+		{"a phase changed", func(b []byte) []byte { return bytes.Replace(b, []byte(",before,"), []byte(",after,"), 1) }, true},
+		{"a row added", func(b []byte) []byte {
+			lines := bytes.SplitAfter(b, []byte("\n"))
+			return append(b, lines[1]...)
+		}, true},
+		{"removed", nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			put(t, e.inbox, "Jane Doe/before/a.jpg", sample(t, "phone-rotated6.jpg"))
+			put(t, e.inbox, "Jane Doe/after/b.png", sample(t, "clinic.png"))
+			if _, err := e.run(t, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(e.release, release.IndexFile)
+			good, _ := os.ReadFile(path)
+			var tampered []byte
+			if tc.edit == nil {
+				os.Remove(path)
+			} else {
+				tampered = tc.edit(bytes.Clone(good))
+				os.WriteFile(path, tampered, 0o640)
+			}
+			sum, err := e.run(t, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, good) {
+				t.Errorf("index.csv not rewritten from the log:\n%s", got)
+			}
+			if (sum.Tampered == 1) != tc.report || (e.count(IndexTampered) == 1) != tc.report {
+				t.Fatalf("tampering reported %d times, want %v", sum.Tampered, tc.report)
+			}
+			kept, _ := filepath.Glob(path + ".replaced-*")
+			if wantKept := tc.report && tc.edit != nil; (len(kept) == 1) != wantKept {
+				t.Fatalf("evidence files %v, want one: %v", kept, wantKept)
+			}
+			if len(kept) == 1 {
+				if b, _ := os.ReadFile(kept[0]); !bytes.Equal(b, tampered) {
+					t.Error("the evidence is not the file as it was found")
+				}
+				for _, ev := range e.events {
+					if ev.Kind == IndexTampered && !strings.Contains(ev.Message, filepath.Base(kept[0])) {
+						t.Errorf("the report does not name the evidence: %s", ev.Message)
+					}
+				}
+			}
+		})
+	}
+}
