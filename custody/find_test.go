@@ -32,7 +32,7 @@ func newFindFixture(t *testing.T, subjects int, photos []filed) (*fixture, []cod
 	root := t.TempDir()
 	f := &fixture{dir: filepath.Join(root, "vault")}
 	pass := []byte("correct horse battery staple")
-	v, err := Init(f.dir, filepath.Join(root, "custodian.age"), vault.InitOptions{Passphrase: pass})
+	v, err := vault.Init(f.dir, filepath.Join(root, "custodian.age"), vault.InitOptions{Passphrase: pass})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func newVault(t *testing.T) string {
 	root := t.TempDir()
 	dir := filepath.Join(root, "vault")
 	pass := []byte("correct horse battery staple")
-	v, err := custody.Init(dir, filepath.Join(root, "custodian.age"), vault.InitOptions{Passphrase: pass})
+	v, err := vault.Init(dir, filepath.Join(root, "custodian.age"), vault.InitOptions{Passphrase: pass})
 	if err != nil {
 		t.Fatal(err)
 	}
