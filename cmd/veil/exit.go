@@ -76,16 +76,22 @@ func isCobraUsage(err error) bool {
 
 // reportError prints err as the single line "veil: ...". With debug it also
 // prints the chain of wrapped errors, which is what a bug report needs.
+// Unless w is a terminal, inbox paths in the message are redacted (they
+// hold patients' names) and control characters are always escaped.
 func reportError(w io.Writer, err error, debug bool) {
-	msg := err.Error()
+	terminal := isTerminal(w)
+	msg := logSafe(err, terminal)
 	var ue usageError
 	if isCobraUsage(err) && !errors.As(err, &ue) {
 		msg += " (see 'veil --help')"
 	}
 	fmt.Fprintf(w, "veil: %s\n", oneLine(msg))
 	if debug {
+		var ie inboxError
+		errors.As(err, &ie)
 		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-			fmt.Fprintf(w, "veil: debug: %T: %v\n", e, e)
+			shown := error(inboxError{err: e, inboxes: ie.inboxes})
+			fmt.Fprintf(w, "veil: debug: %T: %s\n", e, oneLine(logSafe(shown, terminal)))
 		}
 	}
 }

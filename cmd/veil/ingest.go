@@ -154,7 +154,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	if err != nil {
 		return err
 	}
-	pr := &printer{json: opts.JSON, quiet: opts.Quiet, stdout: stdout, stderr: stderr, inboxes: inboxes}
+	pr := &printer{json: opts.JSON, quiet: opts.Quiet, paths: isTerminal(stderr), stdout: stdout, stderr: stderr, inboxes: inboxes}
 	// note prints what only a person at the terminal needs to know.
 	note := func(text string) {
 		if !opts.Quiet && !opts.JSON {
@@ -208,7 +208,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	}
 	pr.summary("summary", opts.DryRun, sum, runErr)
 	if runErr != nil {
-		return runErr
+		return withInboxes(runErr, inboxes)
 	}
 	if sum.Quarantined > 0 {
 		verb := "quarantined"

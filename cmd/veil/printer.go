@@ -28,6 +28,8 @@ type ingestEvent struct {
 	Width   int    `json:"width,omitempty"`
 	Height  int    `json:"height,omitempty"`
 	Bytes   int64  `json:"bytes,omitempty"`
+	Inbox   string `json:"inbox,omitempty"`
+	Ticket  string `json:"ticket,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message,omitempty"`
 }
@@ -54,6 +56,7 @@ type ingestSummary struct {
 type printer struct {
 	mu             sync.Mutex
 	json, quiet    bool
+	paths          bool // text on a terminal: inbox paths may be shown
 	timed          bool // watch: lines start with the local time, objects with "time"
 	stdout, stderr io.Writer
 	inboxes        []string
@@ -121,7 +124,8 @@ func (p *printer) waiting(holder, text string) {
 }
 
 // file prints one event of a run. Text shows only what needs a look:
-// quarantined and left files, and warnings about ingested ones.
+// quarantined, left and unremoved files, and warnings about ingested ones.
+// Only a terminal sees inbox paths (see redact.go).
 func (p *printer) file(ev ingest.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -132,28 +136,70 @@ func (p *printer) file(ev ingest.Event) {
 		if p.timed && ev.Kind == ingest.Skipped {
 			return // every pass of watch meets the same .DS_Store again
 		}
-		out := ingestEvent{Event: string(ev.Kind), DryRun: ev.DryRun, Path: ev.Path, Photo: ev.Photo, Subject: ev.Subject,
-			Phase: ev.Phase, Format: ev.Format, Width: ev.Width, Height: ev.Height, Bytes: ev.Bytes, Reason: ev.Reason, Message: ev.Message}
-		if ev.Kind == ingest.Duplicate || ev.Kind == ingest.Already {
-			out.Photo, out.Of = "", ev.Photo
-		}
-		p.object(out, "")
+		p.object(p.fileObject(ev), "")
 		return
 	}
+	if !p.paths {
+		if text := p.logLine(ev); text != "" {
+			p.line(p.stderr, "veil: "+text)
+		}
+		return
+	}
+	path := escapeName(ev.Path)
 	switch ev.Kind {
 	case ingest.Quarantined:
-		where := "moved to " + filepath.Join(quarantineRoot(p.inboxes, ev.Path), inbox.QuarantineDir)
+		where := "moved to " + escapeName(filepath.Join(inboxOf(p.inboxes, ev.Path), inbox.QuarantineDir))
 		if ev.DryRun {
 			where = "would be quarantined"
 		}
-		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", ev.Path, ev.Message, where)))
-	case ingest.Left:
-		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", ev.Path, ev.Message)))
+		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", path, escapeControls(ev.Message), where)))
+	case ingest.Left, ingest.Unremoved:
+		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", path, escapeControls(ev.Message))))
 	case ingest.Ingested:
 		if ev.Message != "" {
-			p.line(p.stderr, "veil: warning: "+oneLine(ev.Message))
+			p.line(p.stderr, "veil: warning: "+oneLine(escapeControls(ev.Message)))
 		}
 	}
+}
+
+// fileObject is the JSON object of an event: files that are not committed
+// are named by their inbox folder, ticket and reason, never their path.
+func (p *printer) fileObject(ev ingest.Event) ingestEvent {
+	out := ingestEvent{Event: string(ev.Kind), DryRun: ev.DryRun, Photo: ev.Photo, Subject: ev.Subject,
+		Phase: ev.Phase, Format: ev.Format, Width: ev.Width, Height: ev.Height, Bytes: ev.Bytes, Reason: ev.Reason, Message: ev.Message}
+	switch ev.Kind {
+	case ingest.Duplicate, ingest.Already:
+		out.Photo, out.Of = "", ev.Photo
+	case ingest.Quarantined, ingest.Left, ingest.Skipped, ingest.Unremoved:
+		out.Inbox, out.Ticket, out.Message = inboxOf(p.inboxes, ev.Path), ev.Ticket, ""
+		if ev.Kind != ingest.Quarantined {
+			out.Reason = leftCategory(ev.Message)
+		}
+	}
+	return out
+}
+
+// logLine is the text line of an event for a log, without any inbox path;
+// "" for an event a log need not carry.
+func (p *printer) logLine(ev ingest.Event) string {
+	in := escapeName(inboxOf(p.inboxes, ev.Path))
+	switch ev.Kind {
+	case ingest.Quarantined:
+		if ev.DryRun {
+			return fmt.Sprintf("a file in %s would be quarantined (%s)", in, ev.Reason)
+		}
+		return fmt.Sprintf("quarantined a file (%s), ticket %s: its reason file in %s says which and why",
+			ev.Reason, ev.Ticket, escapeName(filepath.Join(inboxOf(p.inboxes, ev.Path), inbox.QuarantineDir)))
+	case ingest.Left:
+		return fmt.Sprintf("a file in %s was left there (%s); run veil on a terminal to see which", in, leftCategory(ev.Message))
+	case ingest.Unremoved:
+		return fmt.Sprintf("a committed file in %s could not be removed and is still there (%s); run veil on a terminal to see which", in, leftCategory(ev.Message))
+	case ingest.Ingested:
+		if ev.Message != "" {
+			return "warning: " + oneLine(escapeControls(ev.Message))
+		}
+	}
+	return ""
 }
 
 // summary prints what a run did: event "summary" for a run or a pass of
@@ -166,7 +212,7 @@ func (p *printer) summary(event string, dry bool, s ingest.Summary, runErr error
 			Already: s.Already, Quarantined: s.Quarantined, Skipped: s.Skipped, Left: s.Left,
 			Cleaned: s.Cleaned, Bytes: s.Bytes, Seconds: s.Duration.Seconds()}
 		if runErr != nil {
-			out.Error = oneLine(runErr.Error())
+			out.Error = oneLine(logSafe(withInboxes(runErr, p.inboxes), false))
 		}
 		p.object(out, "")
 		return
@@ -184,9 +230,10 @@ func (p *printer) watchEvent(ev ingest.WatchEvent, opts WatchOptions) {
 	case ingest.WatchWatching:
 		p.info("watching", fmt.Sprintf("watching %s (settle %v, rescan %v)", strings.Join(p.inboxes, ", "), opts.Settle, opts.Rescan))
 	case ingest.WatchUnwatched:
-		p.problem("warning", fmt.Sprintf("warning: cannot watch %s: %v; photos there are taken at the next --rescan (raise fs.inotify.max_user_watches if there are many folders)", ev.Path, ev.Err))
+		p.problem("warning", fmt.Sprintf("warning: cannot watch %s: %s; photos there are taken at the next --rescan (raise fs.inotify.max_user_watches if there are many folders)",
+			p.pathOrInbox(ev.Path), p.errText(ev.Err)))
 	case ingest.WatchLost:
-		p.problem("warning", fmt.Sprintf("warning: file system events lost (%v); scanning the whole inbox", ev.Err))
+		p.problem("warning", fmt.Sprintf("warning: file system events lost (%s); scanning the whole inbox", p.errText(ev.Err)))
 	case ingest.WatchWaiting:
 		p.waiting(ev.Holder.Command, fmt.Sprintf("waiting for the vault lock: %v; photos stay in the inbox until it is released", ev.Err))
 	case ingest.WatchResumed:
@@ -209,6 +256,20 @@ func (p *printer) watchEvent(ev ingest.WatchEvent, opts WatchOptions) {
 	}
 }
 
+// pathOrInbox is an inbox path as this printer may show it: escaped on a
+// terminal, its inbox folder only in a log.
+func (p *printer) pathOrInbox(path string) string {
+	if p.paths && !p.json {
+		return escapeName(path)
+	}
+	return "a folder in " + escapeName(inboxOf(p.inboxes, path))
+}
+
+// errText is an error as this printer may show it.
+func (p *printer) errText(err error) string {
+	return logSafe(withInboxes(err, p.inboxes), p.paths && !p.json)
+}
+
 // summaryLine is the text summary of a run.
 func summaryLine(dry bool, s ingest.Summary) string {
 	var b strings.Builder
@@ -225,12 +286,13 @@ func summaryLine(dry bool, s ingest.Summary) string {
 	return b.String()
 }
 
-// quarantineRoot returns the inbox argument that path lies in.
-func quarantineRoot(inboxes []string, path string) string {
+// inboxOf returns the inbox argument that path lies in: the operator's own
+// word for it, which says nothing about a patient.
+func inboxOf(inboxes []string, path string) string {
 	for _, in := range inboxes {
 		if rel, err := filepath.Rel(in, path); err == nil && !strings.HasPrefix(rel, "..") {
 			return in
 		}
 	}
-	return filepath.Dir(path)
+	return "the inbox"
 }

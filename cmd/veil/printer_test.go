@@ -57,7 +57,7 @@ func TestWatchPrinterJSON(t *testing.T) {
 // summaries do not; every line starts with its time.
 func TestWatchPrinterText(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	pr := &printer{quiet: true, timed: true, stdout: &stdout, stderr: &stderr, inboxes: []string{"inbox"}}
+	pr := &printer{quiet: true, paths: true, timed: true, stdout: &stdout, stderr: &stderr, inboxes: []string{"inbox"}}
 	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchFile, File: ingest.Event{Kind: ingest.Quarantined, Path: "inbox/a/x.jpg", Message: "unknown phase"}}, WatchOptions{})
 	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Ingested: 1}}, WatchOptions{})
 	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchReady}, WatchOptions{})

@@ -88,7 +88,7 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	if err != nil {
 		return fmt.Errorf("watch: cannot watch the inbox: %w", err)
 	}
-	pr := &printer{json: opts.JSON, quiet: opts.Quiet, timed: true, stdout: stdout, stderr: stderr, inboxes: inboxes}
+	pr := &printer{json: opts.JSON, quiet: opts.Quiet, paths: isTerminal(stderr), timed: true, stdout: stdout, stderr: stderr, inboxes: inboxes}
 	wopts := ingest.WatchOptions{
 		Pipeline: ingest.Options{Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
 			Settle: opts.Settle, MaxSize: maxSize},
@@ -98,5 +98,5 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	}
 	total, err := ingest.Watch(ctx, v, inboxes, wopts, func(ev ingest.WatchEvent) { pr.watchEvent(ev, opts) })
 	pr.summary("stopped", false, total, err)
-	return err
+	return withInboxes(err, inboxes)
 }
