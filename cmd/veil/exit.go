@@ -41,10 +41,14 @@ type partialError struct {
 }
 
 func (e partialError) Error() string {
-	if e.refused == 1 {
-		return fmt.Sprintf("1 file was %s (see above)", e.verb)
+	was, were := "was ", "were "
+	if strings.HasPrefix(e.verb, "would ") {
+		was, were = "", ""
 	}
-	return fmt.Sprintf("%d files were %s (see above)", e.refused, e.verb)
+	if e.refused == 1 {
+		return fmt.Sprintf("1 file %s%s (see above)", was, e.verb)
+	}
+	return fmt.Sprintf("%d files %s%s (see above)", e.refused, were, e.verb)
 }
 
 // exitCode maps an error to the exit code of the CLI contract. It is the one

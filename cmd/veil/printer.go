@@ -56,16 +56,22 @@ type ingestSummary struct {
 type printer struct {
 	mu             sync.Mutex
 	json, quiet    bool
+	verbose        bool // text: a line for every event, not only problems
 	paths          bool // text on a terminal: inbox paths may be shown
 	timed          bool // watch: lines start with the local time, objects with "time"
 	stdout, stderr io.Writer
 	inboxes        []string
 	prog           *ingestProgress // ingest's progress line, or nil
+	events         *eventLog       // --json's writer, made on first use
 }
 
-// line prints text on w, clearing ingest's progress line first.
+// line prints text on w, clearing ingest's progress line first. A line
+// for a log (w is not a terminal) starts with its RFC 3339 time; watch's
+// lines on a terminal with the local time.
 func (p *printer) line(w io.Writer, text string) {
-	if p.timed {
+	if !isTerminal(w) {
+		text = time.Now().Format(time.RFC3339) + " " + text
+	} else if p.timed {
 		text = time.Now().Format("2006-01-02 15:04:05") + " " + text
 	}
 	if p.prog != nil {
@@ -75,19 +81,20 @@ func (p *printer) line(w io.Writer, text string) {
 	fmt.Fprintln(w, text)
 }
 
-// object prints v as one JSON line; watch's start with the time (and, for a
-// "waiting" event, the lock's holder).
+// object prints v as one JSON event; a "waiting" event also names the
+// lock's holder.
 func (p *printer) object(v any, holder string) {
-	b, _ := json.Marshal(v)
-	if p.timed {
-		head := fmt.Sprintf(`{"time":%q`, time.Now().UTC().Format(time.RFC3339Nano))
-		if holder != "" {
-			h, _ := json.Marshal(holder)
-			head += `,"holder":` + string(h)
-		}
-		b = append([]byte(head+","), b[1:]...)
+	if p.events == nil {
+		p.events = newEventLog(p.stdout, "")
 	}
-	p.stdout.Write(append(b, '\n'))
+	if holder != "" {
+		m := map[string]any{}
+		b, _ := json.Marshal(v)
+		json.Unmarshal(b, &m)
+		m["holder"] = holder
+		v = m
+	}
+	p.events.Encode(v)
 }
 
 // info prints a line about the command itself, not a problem.
@@ -143,6 +150,7 @@ func (p *printer) file(ev ingest.Event) {
 		if text := p.logLine(ev); text != "" {
 			p.line(p.stderr, "veil: "+text)
 		}
+		p.verboseLine(ev)
 		return
 	}
 	path := escapeName(ev.Path)
@@ -159,6 +167,25 @@ func (p *printer) file(ev ingest.Event) {
 		if ev.Message != "" {
 			p.line(p.stderr, "veil: warning: "+oneLine(escapeControls(ev.Message)))
 		}
+	}
+	p.verboseLine(ev)
+}
+
+// verboseLine prints, with -v, the events that text leaves out otherwise:
+// committed files by their codes only, skipped files by their inbox only.
+func (p *printer) verboseLine(ev ingest.Event) {
+	if !p.verbose {
+		return
+	}
+	switch ev.Kind {
+	case ingest.Ingested:
+		p.line(p.stdout, fmt.Sprintf("ingested photo %s subject %s (%s, %s, %dx%d)", ev.Photo, ev.Subject, ev.Phase, ev.Format, ev.Width, ev.Height))
+	case ingest.Duplicate:
+		p.line(p.stdout, fmt.Sprintf("duplicate of photo %s", ev.Photo))
+	case ingest.Already:
+		p.line(p.stdout, fmt.Sprintf("already ingested as photo %s", ev.Photo))
+	case ingest.Skipped:
+		p.line(p.stdout, fmt.Sprintf("skipped a file in %s (%s)", escapeName(inboxOf(p.inboxes, ev.Path)), leftCategory(ev.Message)))
 	}
 }
 
@@ -215,6 +242,9 @@ func (p *printer) summary(event string, dry bool, s ingest.Summary, runErr error
 			out.Error = oneLine(logSafe(withInboxes(runErr, p.inboxes), false))
 		}
 		p.object(out, "")
+		return
+	}
+	if p.quiet {
 		return
 	}
 	line := summaryLine(dry, s)

@@ -63,7 +63,11 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 	if err != nil {
 		return custodyError(err, opts.CustodianOptions, stderr)
 	}
-	printLogged(stderr, manifest.ActionRestore, len(codes), r.Grant)
+	if globalOpts.JSON {
+		logLogged(stdout, manifest.ActionRestore, len(codes), r.Grant)
+	} else if !globalOpts.Quiet {
+		printLogged(stderr, manifest.ActionRestore, len(codes), r.Grant)
+	}
 	photos := r.Photos()
 	failed := 0
 	for _, p := range photos {
@@ -76,7 +80,12 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 			failed++
 			continue
 		}
-		fmt.Fprintf(stdout, "restored %s to %s (%d bytes, sha256 matches the record)\n", p.Ingest.Photo, path, size)
+		switch {
+		case globalOpts.JSON:
+			logRestored(stdout, p, path, size)
+		case !globalOpts.Quiet:
+			fmt.Fprintf(stdout, "restored %s to %s (%d bytes, sha256 matches the record)\n", p.Ingest.Photo, path, size)
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%w: %d of %s could not be restored (see above)", errSomeFailed, failed, plural(len(photos), "original"))

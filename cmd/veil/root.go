@@ -8,7 +8,10 @@ import (
 
 // GlobalOptions holds the flags every command understands.
 type GlobalOptions struct {
-	Debug bool
+	Debug   bool
+	JSON    bool // commands with their own --json flag use theirs
+	Quiet   bool // likewise --quiet
+	Verbose bool
 }
 
 var globalOpts GlobalOptions
@@ -25,13 +28,16 @@ append-only manifest.
 
 A face photo stays identifiable: veil's output is coded data (HIPAA 164.514(c)),
 not de-identified data in the Safe Harbor sense.`,
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		CompletionOptions: cobra.CompletionOptions{
-			HiddenDefaultCmd: true,
-		},
 	}
-	root.PersistentFlags().BoolVar(&globalOpts.Debug, "debug", false, "print error details (wrapped causes) for bug reports")
+	pf := root.PersistentFlags()
+	pf.BoolVar(&globalOpts.Debug, "debug", false, "print error details (wrapped causes) for bug reports")
+	pf.BoolVar(&globalOpts.JSON, "json", false, `print one JSON event per line: {"time","level","event",...}`)
+	pf.BoolVarP(&globalOpts.Quiet, "quiet", "q", false, "print nothing on success (problems and errors still print)")
+	pf.BoolVarP(&globalOpts.Verbose, "verbose", "v", false, "print every event, not only problems (ingest, watch)")
+	root.SetVersionTemplate("veil {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err: err, cmd: c.CommandPath()}
 	})

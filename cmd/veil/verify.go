@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -137,7 +136,7 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 	if rep.Checkpoint != nil {
 		sum.Checkpoint = rep.Checkpoint.N
 	}
-	enc := json.NewEncoder(stdout)
+	enc := newEventLog(stdout, "")
 	for _, f := range rep.Findings {
 		if opts.JSON {
 			enc.Encode(struct {
@@ -180,7 +179,7 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 		enc.Encode(struct {
 			Summary verifySummary `json:"summary"`
 		}{sum})
-	} else {
+	} else if !globalOpts.Quiet || sum.Findings > 0 {
 		result := "ok"
 		if sum.Findings > 0 {
 			result = plural(sum.Findings, "finding")

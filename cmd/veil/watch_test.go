@@ -552,7 +552,7 @@ func TestWatchHumanLog(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
 	}
-	stamp := `^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d `
+	stamp := `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) ` // RFC 3339: stdout is a log here
 	for _, want := range []string{
 		stamp + `veil: watching .*inbox \(settle 0s, rescan 1m0s\)$`,
 		stamp + `ingested 2, duplicates 0, quarantined 1, [0-9.]+ kB, [0-9.]+ s$`,
