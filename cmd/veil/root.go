@@ -37,6 +37,9 @@ not de-identified data in the Safe Harbor sense.`,
 	pf.BoolVar(&globalOpts.JSON, "json", false, `print one JSON event per line: {"time","level","event",...}`)
 	pf.BoolVarP(&globalOpts.Quiet, "quiet", "q", false, "print nothing on success (problems and errors still print)")
 	pf.BoolVarP(&globalOpts.Verbose, "verbose", "v", false, "print every event, not only problems (ingest, watch)")
+	// Settings from the environment and the config file fill in the flags
+	// not given, before any command runs (settings.go).
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error { return applySettings(c) }
 	root.SetVersionTemplate("veil {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err: err, cmd: c.CommandPath()}
@@ -52,6 +55,7 @@ not de-identified data in the Safe Harbor sense.`,
 		newRevealCommand(),
 		newRestoreCommand(),
 		newGalleryCommand(),
+		newConfigCommand(),
 	)
 	return root
 }
