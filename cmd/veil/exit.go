@@ -7,16 +7,34 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/vault"
 )
 
-// Exit codes of the CLI contract (SPEC: Commands).
+// Exit codes of the CLI contract (SPEC: Commands). 10, 11 and 12 are
+// restic's codes for the same conditions, which scripts already know.
 const (
-	exitOK          = 0
-	exitError       = 1
-	exitUsage       = 2
-	exitVerifyFail  = 3
-	exitQuarantined = 4
+	exitOK              = 0
+	exitError           = 1
+	exitUsage           = 2
+	exitVerifyFail      = 3
+	exitQuarantined     = 4
+	exitNoVault         = 10
+	exitLocked          = 11
+	exitWrongPassphrase = 12
 )
+
+// exitTable is the exit status table shown at the end of every --help and
+// in README (a test keeps the two equal).
+const exitTable = `Exit status:
+  0   success
+  1   error
+  2   usage error: a wrong command, flag or argument
+  3   verification failed (verify; reveal and restore refuse a log that fails)
+  4   some files were quarantined, refused or unreadable (see the lines above)
+  5   files were left in the inbox (ingest): see the lines above
+  10  no vault at --vault (the folder is missing, or holds no vault)
+  11  the vault is locked by another veil (watch, ingest, reveal)
+  12  wrong passphrase for the custodian identity`
 
 // usageError marks a mistake in how veil was called (exit 2).
 type usageError struct {
@@ -65,6 +83,12 @@ func exitCode(err error) int {
 		return exitVerifyFail
 	case errors.As(err, &pe):
 		return exitQuarantined
+	case errors.Is(err, vault.ErrNotVault):
+		return exitNoVault
+	case errors.As(err, new(*vault.LockedError)):
+		return exitLocked
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return exitWrongPassphrase
 	default:
 		return exitError
 	}

@@ -75,10 +75,10 @@ duplicate events carry codes only. Inbox paths are shown only on a terminal:
 by its ticket (also written in its reason file) and a reason category, and
 lines carry an RFC 3339 time. --quiet prints nothing on success; -v adds a
 line per committed file (codes only).`,
-		Example: `  veil ingest --vault /srv/veil --out /srv/release /srv/inbox
-  veil ingest --vault /srv/veil --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
-  veil ingest --vault /srv/veil --out /srv/release --dry-run /srv/inbox
-  veil ingest --vault /srv/veil --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
+		Example: `  veil ingest --vault /srv/veil/vault --out /srv/release /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --dry-run /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
 		Args: argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
 			usage := func(format string, a ...any) error {

@@ -31,7 +31,7 @@ the photo's record; existing files are never overwritten.
 
 As with reveal, veil first verifies the log, then logs the access with the
 reason, signed by the custodian, and only then decrypts.`,
-		Example: `  veil restore --vault /srv/veil --identity /media/safe/custodian.age \
+		Example: `  veil restore --vault /srv/veil/vault --identity /media/safe/custodian.age \
       --reason "litigation hold 2025-03" -o /media/safe/originals 8b0e6c1d-2f3a-4b5c-8d9e-0f1a2b3c4d5e`,
 		Args: argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {

@@ -29,7 +29,7 @@ reveal. The reason is public to them: do not put patient names in it.
 reveal's output, text or --json ("revealed" events), carries patient names
 and inbox paths by its nature: it is for the custodian's eyes, never for a
 log, a ticket or a chat.`,
-		Example: `  veil reveal --vault /srv/veil --identity /media/safe/custodian.age \
+		Example: `  veil reveal --vault /srv/veil/vault --identity /media/safe/custodian.age \
       --reason "patient request, ticket 2025-114" 3f1c2a9e-4b7d-4c1e-9a2f-5d6e7f8a9b0c`,
 		Args: argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {

@@ -26,8 +26,14 @@ thumbnails, trailers), gives each photo and each patient a random code, keeps th
 untouched original encrypted in a local vault, and records every step in a signed,
 append-only manifest.
 
+Paths and secrets can come from VEIL_* environment variables or a config
+file instead of flags: see 'veil config --help'.
+
 A face photo stays identifiable: veil's output is coded data (HIPAA 164.514(c)),
 not de-identified data in the Safe Harbor sense.`,
+		Example: `  veil init --vault /srv/veil/vault --custodian-out /media/safe/custodian.age
+  veil ingest --vault /srv/veil/vault --out /srv/release /srv/inbox
+  veil verify --vault /srv/veil/vault --pub auditor.pub --release /srv/release`,
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -40,6 +46,8 @@ not de-identified data in the Safe Harbor sense.`,
 	// Settings from the environment and the config file fill in the flags
 	// not given, before any command runs (settings.go).
 	root.PersistentPreRunE = func(c *cobra.Command, args []string) error { return applySettings(c) }
+	// Every --help ends with the exit status table.
+	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitTable + "\n")
 	root.SetVersionTemplate("veil {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err: err, cmd: c.CommandPath()}
@@ -56,6 +64,7 @@ not de-identified data in the Safe Harbor sense.`,
 		newRestoreCommand(),
 		newGalleryCommand(),
 		newConfigCommand(),
+		newManCommand(),
 	)
 	return root
 }

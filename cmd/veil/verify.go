@@ -50,8 +50,8 @@ run stores it; later runs prove that the log still contains it (a log rolled
 back or rewritten, even with the log key, is a finding) and then advance it.
 
 Each finding is one line; exit status 3 means at least one finding.`,
-		Example: `  veil verify --vault /srv/veil --pub auditor.pub --checkpoint veil.checkpoint
-  veil verify --vault /srv/veil --pub auditor.pub --release /srv/release --json`,
+		Example: `  veil verify --vault /srv/veil/vault --pub auditor.pub --checkpoint veil.checkpoint
+  veil verify --vault /srv/veil/vault --pub auditor.pub --release /srv/release --json`,
 		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" {
