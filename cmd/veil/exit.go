@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -122,6 +123,24 @@ func reportError(w io.Writer, err error, debug bool) {
 			fmt.Fprintf(w, "veil: debug: %T: %s\n", e, oneLine(logSafe(shown, terminal)))
 		}
 	}
+}
+
+// jsonMode reports whether the command that ran was given --json (its own
+// flag or the global one).
+func jsonMode(c *cobra.Command) bool {
+	if c == nil {
+		return false
+	}
+	f := c.Flags().Lookup("json")
+	return f != nil && f.Value.String() == "true"
+}
+
+// reportErrorJSON is reportError for --json: the error as one event,
+// {"time","level":"error","event":"error","message","exit"}, with inbox
+// paths redacted as for any log.
+func reportErrorJSON(w io.Writer, err error) {
+	newEventLog(w, "").emit(slog.LevelError, "error",
+		slog.String("message", oneLine(logSafe(err, false))), slog.Int("exit", exitCode(err)))
 }
 
 // oneLine keeps an error on one line: file names and library messages can
