@@ -178,8 +178,12 @@ func (s setting) applies(cmd string) bool {
 // applySettings fills in the flags of c that were not given from the
 // environment and the config file. It runs before every command.
 func applySettings(c *cobra.Command) error {
-	if c.Name() == "config" || c.Name() == "help" || c.Name() == "version" {
-		return nil // config reports the settings itself; help and version use none
+	switch c.Name() {
+	case "config", "help", "version", "man", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+		return nil // config reports the settings itself; the others use none
+	}
+	if c.HasParent() && c.Parent().Name() == "completion" {
+		return nil
 	}
 	cf, err := loadConfig()
 	if err != nil {
