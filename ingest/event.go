@@ -60,6 +60,10 @@ type Event struct {
 	Height  int
 	Bytes   int64  // size of the original
 	Reason  string // Quarantined: category, as in the quarantine record
+	// Ticket names a quarantined file without its path (which holds a
+	// patient's name): it is written into the file's reason file, so a log
+	// line can point staff to it while the log itself carries no name.
+	Ticket  string
 	Message string // Quarantined, Left, Unremoved, Stuck: what exactly, and what to do
 }
 

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,14 +30,14 @@ const ReasonSuffix = ".reason.txt"
 func (vc *vaultCommitter) setAside(c candidate, d manifest.Detail, reason string, why error) result {
 	p := vc.p
 	d.Message = why.Error()
-	ev := Event{Kind: Quarantined, Path: c.path, Reason: reason, Message: why.Error(), Bytes: c.fi.Size()}
+	ev := Event{Kind: Quarantined, Path: c.path, Reason: reason, Message: why.Error(), Bytes: c.fi.Size(), Ticket: newTicket()}
 	if err := p.hook(StepQuarantine, c.path); err != nil {
 		return stuckQuarantine(c, reason, err)
 	}
 	src := c.full()
 	dst, err := quarantineTarget(filepath.Join(c.root, inbox.QuarantineDir, filepath.FromSlash(c.rel)))
 	if err == nil {
-		err = writeReason(dst+ReasonSuffix, reason, forStaff(why), c.rel)
+		err = writeReason(dst+ReasonSuffix, reason, forStaff(why), ev.Ticket, c.rel)
 	}
 	if err == nil {
 		err = os.Rename(src, dst)
@@ -130,19 +132,31 @@ func quarantineTarget(dst string) (string, error) {
 	return "", fmt.Errorf("%s: too many quarantined files of that name", dst)
 }
 
-func writeReason(name, reason string, why error, rel string) error {
+func writeReason(name, reason string, why error, ticket, rel string) error {
 	f, err := atomicfile.Create(name, 0o640)
 	if err != nil {
 		return err
 	}
 	defer f.Abort()
-	fmt.Fprintf(f, "veil quarantined this file (%s):\n%s\n\nFix the problem, then move the file back into the inbox; it is taken on the next run.\n%s%s\n", reason, why, reasonFrom, rel)
+	fmt.Fprintf(f, "veil quarantined this file (%s):\n%s\n\nFix the problem, then move the file back into the inbox; it is taken on the next run.\n%s%s\n%s%s\n", reason, why, reasonTicket, ticket, reasonFrom, rel)
 	return f.Commit(false)
 }
 
 // reasonFrom starts the last line of a reason file, which gives the file's
 // path in the inbox (a quarantined name may have a number added).
 const reasonFrom = "It was in the inbox as: "
+
+// reasonTicket starts the line of a reason file that gives the ticket the
+// logs name the file by.
+const reasonTicket = "Ticket: "
+
+// newTicket returns a short random name for a quarantined file: random, not
+// derived from the path, so that it says nothing about the patient.
+func newTicket() string {
+	var b [5]byte
+	rand.Read(b[:])
+	return "q-" + hex.EncodeToString(b[:])
+}
 
 // cleanQuarantineTemps removes the temporary files of reason files whose
 // writing was interrupted, and returns how many it removed.

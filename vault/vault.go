@@ -283,9 +283,9 @@ func OpenReadOnly(dir string) (*Vault, error) {
 	b, err := os.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, serr := os.Stat(dir); serr != nil {
-			return nil, fmt.Errorf("vault: %w", serr)
+			return nil, &NotVaultError{Dir: dir, Err: serr}
 		}
-		return nil, fmt.Errorf("vault: %s is not a vault (no %s); create one with 'veil init'", dir, configFile)
+		return nil, &NotVaultError{Dir: dir}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
@@ -338,6 +338,31 @@ func (v *Vault) SetKeys(recipients, custodians []string) error {
 	v.cfg, v.recipients = cfg, rs
 	return nil
 }
+
+// ErrNotVault is matched (errors.Is) by the error of Open and OpenReadOnly
+// when there is no vault at the given folder: it does not exist, or holds no
+// vault.json.
+var ErrNotVault = errors.New("not a vault")
+
+// NotVaultError says that Dir holds no vault; Err is why the folder itself
+// could not be read, or nil when it exists without a vault.json.
+type NotVaultError struct {
+	Dir string
+	Err error
+}
+
+func (e *NotVaultError) Error() string {
+	if e.Err != nil {
+		return "vault: " + e.Err.Error()
+	}
+	return fmt.Sprintf("vault: %s is not a vault (no %s); create one with 'veil init'", e.Dir, configFile)
+}
+
+// Unwrap returns why the folder could not be read.
+func (e *NotVaultError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrNotVault) true.
+func (e *NotVaultError) Is(target error) bool { return target == ErrNotVault }
 
 // Dir returns the vault directory.
 func (v *Vault) Dir() string { return v.dir }

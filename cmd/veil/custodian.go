@@ -105,14 +105,21 @@ func custodyError(err error, o CustodianOptions, stderr io.Writer) error {
 // printLogged is the custodian's confirmation that the access is on record,
 // with its receipt: the signed checkpoint that covers it, which the auditor
 // pins so that the access can never be erased unseen.
-func printLogged(stderr io.Writer, action string, codes int, g *custody.Grant, receiptFile string) error {
+func printLogged(stderr io.Writer, action string, codes int, g *custody.Grant) {
 	fmt.Fprintf(stderr, "veil: logged %s of %s as record %d, signed by the custodian key\n", action, plural(codes, "code"), g.Record)
 	fmt.Fprintf(stderr, "veil: receipt (the signed checkpoint that includes this access; give it to your auditor):\n%s", g.Receipt)
-	if receiptFile != "" {
-		if err := os.WriteFile(receiptFile, g.Receipt, 0o644); err != nil {
-			return fmt.Errorf("the access is logged (record %d), but the receipt could not be written: %v", g.Record, filekind.Bare(err))
-		}
-		fmt.Fprintf(stderr, "veil: wrote the receipt to %s\n", receiptFile)
+}
+
+// saveReceipt writes the access's receipt to file, if one was asked for.
+func saveReceipt(stderr io.Writer, file string, g *custody.Grant) error {
+	if file == "" {
+		return nil
+	}
+	if err := os.WriteFile(file, g.Receipt, 0o644); err != nil {
+		return fmt.Errorf("the access is logged (record %d), but the receipt could not be written: %v", g.Record, filekind.Bare(err))
+	}
+	if !globalOpts.JSON && !globalOpts.Quiet {
+		fmt.Fprintf(stderr, "veil: wrote the receipt to %s\n", file)
 	}
 	return nil
 }

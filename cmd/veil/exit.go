@@ -4,22 +4,41 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/manifest"
+	"github.com/veil-photo/veil/vault"
 )
 
-// Exit codes of the CLI contract (SPEC: Commands).
+// Exit codes of the CLI contract (SPEC: Commands). 10, 11 and 12 are
+// restic's codes for the same conditions, which scripts already know.
 const (
-	exitOK          = 0
-	exitError       = 1
-	exitUsage       = 2
-	exitVerifyFail  = 3
-	exitQuarantined = 4
-	exitLeftBehind  = 5
+	exitOK              = 0
+	exitError           = 1
+	exitUsage           = 2
+	exitVerifyFail      = 3
+	exitQuarantined     = 4
+	exitLeftBehind      = 5
+	exitNoVault         = 10
+	exitLocked          = 11
+	exitWrongPassphrase = 12
 )
+
+// exitTable is the exit status table shown at the end of every --help and
+// in README (a test keeps the two equal).
+const exitTable = `Exit status:
+  0   success
+  1   error
+  2   usage error: a wrong command, flag or argument
+  3   verification failed: verify found something, or ingest, reveal or restore refused a log or keys that fail
+  4   some files were quarantined, refused or unreadable (see the lines above)
+  5   files were left in the inbox (ingest): see the lines above
+  10  no vault at --vault (the folder is missing, or holds no vault)
+  11  the vault is locked by another veil (watch, ingest, reveal)
+  12  wrong passphrase for the custodian identity`
 
 // usageError marks a mistake in how veil was called (exit 2).
 type usageError struct {
@@ -44,10 +63,14 @@ type partialError struct {
 }
 
 func (e partialError) Error() string {
-	if e.refused == 1 {
-		return fmt.Sprintf("1 file was %s (see above)", e.verb)
+	was, were := "was ", "were "
+	if strings.HasPrefix(e.verb, "would ") {
+		was, were = "", ""
 	}
-	return fmt.Sprintf("%d files were %s (see above)", e.refused, e.verb)
+	if e.refused == 1 {
+		return fmt.Sprintf("1 file %s%s (see above)", was, e.verb)
+	}
+	return fmt.Sprintf("%d files %s%s (see above)", e.refused, were, e.verb)
 }
 
 // leftBehindError is returned when a run finished but files it should have
@@ -84,6 +107,12 @@ func exitCode(err error) int {
 		return exitLeftBehind
 	case errors.As(err, &pe):
 		return exitQuarantined
+	case errors.Is(err, vault.ErrNotVault):
+		return exitNoVault
+	case errors.As(err, new(*vault.LockedError)):
+		return exitLocked
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return exitWrongPassphrase
 	default:
 		return exitError
 	}
@@ -99,18 +128,42 @@ func isCobraUsage(err error) bool {
 
 // reportError prints err as the single line "veil: ...". With debug it also
 // prints the chain of wrapped errors, which is what a bug report needs.
+// Unless w is a terminal, inbox paths in the message are redacted (they
+// hold patients' names) and control characters are always escaped.
 func reportError(w io.Writer, err error, debug bool) {
-	msg := err.Error()
+	terminal := isTerminal(w)
+	msg := logSafe(err, terminal)
 	var ue usageError
 	if isCobraUsage(err) && !errors.As(err, &ue) {
 		msg += " (see 'veil --help')"
 	}
 	fmt.Fprintf(w, "veil: %s\n", oneLine(msg))
 	if debug {
+		var ie inboxError
+		errors.As(err, &ie)
 		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-			fmt.Fprintf(w, "veil: debug: %T: %v\n", e, e)
+			shown := error(inboxError{err: e, inboxes: ie.inboxes})
+			fmt.Fprintf(w, "veil: debug: %T: %s\n", e, oneLine(logSafe(shown, terminal)))
 		}
 	}
+}
+
+// jsonMode reports whether the command that ran was given --json (its own
+// flag or the global one).
+func jsonMode(c *cobra.Command) bool {
+	if c == nil {
+		return false
+	}
+	f := c.Flags().Lookup("json")
+	return f != nil && f.Value.String() == "true"
+}
+
+// reportErrorJSON is reportError for --json: the error as one event,
+// {"time","level":"error","event":"error","message","exit"}, with inbox
+// paths redacted as for any log.
+func reportErrorJSON(w io.Writer, err error) {
+	newEventLog(w, "").emit(slog.LevelError, "error",
+		slog.String("message", oneLine(logSafe(err, false))), slog.Int("exit", exitCode(err)))
 }
 
 // oneLine keeps an error on one line: file names and library messages can

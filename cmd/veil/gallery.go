@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,7 +83,7 @@ Exit status: 0 ok, 1 error, 2 usage, 4 some photos could not be rendered
 	f.StringSliceVar(&opts.Phases, "phase", nil, "only photos of this `PHASE`: before, intraop, after, followup (repeatable)")
 	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "photos rendered in parallel (one decoded photo each)")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per photo and a summary object, no progress")
-	f.BoolVar(&opts.Quiet, "quiet", false, "print only failures and the summary")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only failures: no summary")
 	return c
 }
 
@@ -125,7 +124,7 @@ func runGallery(ctx context.Context, opts GalleryOptions, stdout, stderr io.Writ
 	}
 	gopts.HEIFConvert = heifConvertPath()
 
-	enc := json.NewEncoder(stdout)
+	enc := newEventLog(stdout, "")
 	prog := newProgress(opts.Quiet, opts.JSON)
 	st, err := gallery.Build(ctx, gopts, func(e gallery.Event) {
 		prog.add(0)
@@ -152,7 +151,7 @@ func runGallery(ctx context.Context, opts GalleryOptions, stdout, stderr io.Writ
 	secs := time.Since(start).Seconds()
 	if opts.JSON {
 		enc.Encode(gallerySummary{Event: "summary", Site: opts.Site, Stats: st, Seconds: secs})
-	} else {
+	} else if !opts.Quiet {
 		fmt.Fprintf(stdout, "gallery %s: %s, %s: rendered %d, kept %d, placeholders %d, failed %d, removed %d, %.1f s\n",
 			opts.Site, plural(st.Subjects, "subject"), plural(st.Photos, "photo"),
 			st.Rendered, st.Kept, st.Placeholders, st.Failed, st.Removed, secs)

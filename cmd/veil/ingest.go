@@ -94,14 +94,19 @@ every photo either fully committed or still in the inbox; the next run cleans
 up what the interrupted one left behind.
 
 Events never join an inbox path (a patient's name) to a code: ingested and
-duplicate events carry codes only, quarantined ones the path only.`,
-		Example: `  veil ingest --vault /srv/veil --out /srv/release /srv/inbox
-  veil ingest --vault /srv/veil --out /srv/release --layout '{patient} ({id})/{phase}/*' /srv/inbox
-  veil ingest --vault /srv/veil --out /srv/release --phase-alias recheck=followup:P6W /srv/inbox
-  veil ingest --vault /srv/veil --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
-  veil ingest --vault /srv/veil --out /srv/release --dry-run /srv/inbox
-  veil ingest --vault /srv/veil --out /srv/release --exclude '*.mov' --exclude '*.aae' --exclude 'Scans/*' /srv/inbox
-  veil ingest --vault /srv/veil --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
+duplicate events carry codes only. Inbox paths are shown only on a terminal:
+--json and output to a file or a pipe (cron, systemd) name a quarantined file
+by its ticket (also written in its reason file) and a reason category, and
+lines carry an RFC 3339 time. --quiet prints nothing on success; -v adds a
+line per committed file (codes only).`,
+		Example: `  veil ingest --vault /srv/veil/vault --out /srv/release /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --layout '{patient} ({id})/{phase}/*' /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --phase-alias recheck=followup:P6W /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --dry-run /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --exclude '*.mov' --exclude '*.aae' --exclude 'Scans/*' /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --gallery /srv/gallery /srv/inbox
+  veil ingest --vault /srv/veil/vault --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
 		Args: argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
 			usage := func(format string, a ...any) error {
@@ -121,7 +126,7 @@ duplicate events carry codes only, quarantined ones the path only.`,
 	f.DurationVar(&opts.Wait, "wait", 10*time.Minute, "if another veil (watch, reveal) holds the vault lock, wait this long for it (0: fail at once)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "report what would happen and change nothing")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per event and a summary, no progress")
-	f.BoolVar(&opts.Quiet, "quiet", false, "print only problems and the summary")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: only problems, no summary")
 	return c
 }
 
@@ -266,7 +271,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	if err != nil {
 		return err
 	}
-	pr := &printer{json: opts.JSON, quiet: opts.Quiet, stdout: stdout, stderr: stderr, inboxes: inboxes}
+	pr := &printer{json: opts.JSON, quiet: opts.Quiet, paths: isTerminal(stderr), verbose: globalOpts.Verbose, stdout: stdout, stderr: stderr, inboxes: inboxes}
 	// note prints what only a person at the terminal needs to know.
 	note := func(text string) {
 		if !opts.Quiet && !opts.JSON {
@@ -324,7 +329,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		refreshGallery(ctx, pr, opts.Out, opts.Gallery, sum)
 	}
 	if runErr != nil {
-		return runErr
+		return withInboxes(runErr, inboxes)
 	}
 	if sum.Tampered > 0 {
 		return fmt.Errorf("%w: the release folder's %s was changed by someone (see above)", errVerifyFailed, release.IndexFile)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 
 	"filippo.io/age"
@@ -37,6 +38,9 @@ never read them. FILE is the one key that decrypts them; move it off this host.
 VAULT/auditor.pub holds the public keys an auditor pins.
 
 The passphrase is read from --passphrase-file or typed twice on the terminal.`,
+		Example: `  veil init --vault /srv/veil/vault --custodian-out /media/safe/custodian.age
+  veil init --vault /srv/veil/vault --custodian-out custodian.age --passphrase-file /root/pass.txt \
+      --custodian-recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p`,
 		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" || opts.CustodianOut == "" {
@@ -76,6 +80,14 @@ func runInit(opts InitOptions, out io.Writer) error {
 	}
 	cfg := v.Config()
 	dir := v.Dir()
+	switch {
+	case globalOpts.JSON:
+		newEventLog(out, "").emit(slog.LevelInfo, "created", slog.String("vault", dir), slog.String("id", cfg.ID),
+			slog.Any("recipients", cfg.Recipients), slog.String("custodian_file", opts.CustodianOut))
+		return nil
+	case globalOpts.Quiet:
+		return nil
+	}
 	fmt.Fprintf(out, "created vault %s (id %s)\n", dir, cfg.ID)
 	fmt.Fprintf(out, "  %-22s public configuration\n", filepath.Join(dir, "vault.json"))
 	fmt.Fprintf(out, "  %-22s public keys for auditors\n", filepath.Join(dir, "auditor.pub"))

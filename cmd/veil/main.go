@@ -13,9 +13,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	root := newRootCommand()
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	stop()
-	if err != nil {
+	switch {
+	case err != nil && jsonMode(cmd):
+		reportErrorJSON(os.Stderr, err)
+	case err != nil:
 		reportError(os.Stderr, err, globalOpts.Debug)
 	}
 	os.Exit(exitCode(err))

@@ -28,6 +28,8 @@ type ingestEvent struct {
 	Width   int    `json:"width,omitempty"`
 	Height  int    `json:"height,omitempty"`
 	Bytes   int64  `json:"bytes,omitempty"`
+	Inbox   string `json:"inbox,omitempty"`
+	Ticket  string `json:"ticket,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message,omitempty"`
 }
@@ -57,15 +59,22 @@ type ingestSummary struct {
 type printer struct {
 	mu             sync.Mutex
 	json, quiet    bool
+	verbose        bool // text: a line for every event, not only problems
+	paths          bool // text on a terminal: inbox paths may be shown
 	timed          bool // watch: lines start with the local time, objects with "time"
 	stdout, stderr io.Writer
 	inboxes        []string
 	prog           *ingestProgress // ingest's progress line, or nil
+	events         *eventLog       // --json's writer, made on first use
 }
 
-// line prints text on w, clearing ingest's progress line first.
+// line prints text on w, clearing ingest's progress line first. A line
+// for a log (w is not a terminal) starts with its RFC 3339 time; watch's
+// lines on a terminal with the local time.
 func (p *printer) line(w io.Writer, text string) {
-	if p.timed {
+	if !isTerminal(w) {
+		text = time.Now().Format(time.RFC3339) + " " + text
+	} else if p.timed {
 		text = time.Now().Format("2006-01-02 15:04:05") + " " + text
 	}
 	if p.prog != nil {
@@ -75,19 +84,20 @@ func (p *printer) line(w io.Writer, text string) {
 	fmt.Fprintln(w, text)
 }
 
-// object prints v as one JSON line; watch's start with the time (and, for a
-// "waiting" event, the lock's holder).
+// object prints v as one JSON event; a "waiting" event also names the
+// lock's holder.
 func (p *printer) object(v any, holder string) {
-	b, _ := json.Marshal(v)
-	if p.timed {
-		head := fmt.Sprintf(`{"time":%q`, time.Now().UTC().Format(time.RFC3339Nano))
-		if holder != "" {
-			h, _ := json.Marshal(holder)
-			head += `,"holder":` + string(h)
-		}
-		b = append([]byte(head+","), b[1:]...)
+	if p.events == nil {
+		p.events = newEventLog(p.stdout, "")
 	}
-	p.stdout.Write(append(b, '\n'))
+	if holder != "" {
+		m := map[string]any{}
+		b, _ := json.Marshal(v)
+		json.Unmarshal(b, &m)
+		m["holder"] = holder
+		v = m
+	}
+	p.events.Encode(v)
 }
 
 // info prints a line about the command itself, not a problem.
@@ -124,7 +134,8 @@ func (p *printer) waiting(holder, text string) {
 }
 
 // file prints one event of a run. Text shows only what needs a look:
-// quarantined, left, unremoved and stuck files, and warnings about ingested ones.
+// quarantined, left, unremoved and stuck files, and warnings about ingested
+// ones. Only a terminal sees inbox paths (see redact.go).
 func (p *printer) file(ev ingest.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -135,30 +146,96 @@ func (p *printer) file(ev ingest.Event) {
 		if p.timed && (ev.Kind == ingest.Skipped || ev.Kind == ingest.Excluded) {
 			return // every pass of watch meets the same .DS_Store again
 		}
-		out := ingestEvent{Event: string(ev.Kind), DryRun: ev.DryRun, Path: ev.Path, Photo: ev.Photo, Subject: ev.Subject,
-			Phase: ev.Phase, Format: ev.Format, Width: ev.Width, Height: ev.Height, Bytes: ev.Bytes, Reason: ev.Reason, Message: ev.Message}
-		if ev.Kind == ingest.Duplicate || ev.Kind == ingest.Already {
-			out.Photo, out.Of = "", ev.Photo
-		}
-		p.object(out, "")
+		p.object(p.fileObject(ev), "")
 		return
 	}
+	if !p.paths {
+		if text := p.logLine(ev); text != "" {
+			p.line(p.stderr, "veil: "+text)
+		}
+		p.verboseLine(ev)
+		return
+	}
+	path := escapeName(ev.Path)
 	switch ev.Kind {
 	case ingest.Quarantined:
-		where := "moved to " + filepath.Join(quarantineRoot(p.inboxes, ev.Path), inbox.QuarantineDir)
+		where := "moved to " + escapeName(filepath.Join(inboxOf(p.inboxes, ev.Path), inbox.QuarantineDir))
 		if ev.DryRun {
 			where = "would be quarantined"
 		}
-		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", ev.Path, ev.Message, where)))
+		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s (%s)", path, escapeControls(ev.Message), where)))
 	case ingest.Left, ingest.Unremoved, ingest.Stuck:
-		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", ev.Path, ev.Message)))
+		p.line(p.stderr, "veil: "+oneLine(fmt.Sprintf("%s: %s", path, escapeControls(ev.Message))))
 	case ingest.IndexTampered:
-		p.line(p.stderr, "veil: "+oneLine(ev.Message))
+		p.line(p.stderr, "veil: "+oneLine(escapeControls(ev.Message)))
 	case ingest.Ingested:
 		if ev.Message != "" {
-			p.line(p.stderr, "veil: warning: "+oneLine(ev.Message))
+			p.line(p.stderr, "veil: warning: "+oneLine(escapeControls(ev.Message)))
 		}
 	}
+	p.verboseLine(ev)
+}
+
+// verboseLine prints, with -v, the events that text leaves out otherwise:
+// committed files by their codes only, skipped files by their inbox only.
+func (p *printer) verboseLine(ev ingest.Event) {
+	if !p.verbose {
+		return
+	}
+	switch ev.Kind {
+	case ingest.Ingested:
+		p.line(p.stdout, fmt.Sprintf("ingested photo %s subject %s (%s, %s, %dx%d)", ev.Photo, ev.Subject, ev.Phase, ev.Format, ev.Width, ev.Height))
+	case ingest.Duplicate:
+		p.line(p.stdout, fmt.Sprintf("duplicate of photo %s", ev.Photo))
+	case ingest.Already:
+		p.line(p.stdout, fmt.Sprintf("already ingested as photo %s", ev.Photo))
+	case ingest.Skipped:
+		p.line(p.stdout, fmt.Sprintf("skipped a file in %s (%s)", escapeName(inboxOf(p.inboxes, ev.Path)), leftCategory(ev.Message)))
+	}
+}
+
+// fileObject is the JSON object of an event: files that are not committed
+// are named by their inbox folder, ticket and reason, never their path.
+func (p *printer) fileObject(ev ingest.Event) ingestEvent {
+	out := ingestEvent{Event: string(ev.Kind), DryRun: ev.DryRun, Photo: ev.Photo, Subject: ev.Subject,
+		Phase: ev.Phase, Format: ev.Format, Width: ev.Width, Height: ev.Height, Bytes: ev.Bytes, Reason: ev.Reason, Message: ev.Message}
+	switch ev.Kind {
+	case ingest.Duplicate, ingest.Already:
+		out.Photo, out.Of = "", ev.Photo
+	case ingest.Quarantined, ingest.Left, ingest.Skipped, ingest.Excluded, ingest.Unremoved, ingest.Stuck:
+		out.Inbox, out.Ticket, out.Message = inboxOf(p.inboxes, ev.Path), ev.Ticket, ""
+		if ev.Kind != ingest.Quarantined {
+			out.Reason = leftCategory(ev.Message)
+		}
+	}
+	return out
+}
+
+// logLine is the text line of an event for a log, without any inbox path;
+// "" for an event a log need not carry.
+func (p *printer) logLine(ev ingest.Event) string {
+	in := escapeName(inboxOf(p.inboxes, ev.Path))
+	switch ev.Kind {
+	case ingest.Quarantined:
+		if ev.DryRun {
+			return fmt.Sprintf("a file in %s would be quarantined (%s)", in, ev.Reason)
+		}
+		return fmt.Sprintf("quarantined a file (%s), ticket %s: its reason file in %s says which and why",
+			ev.Reason, ev.Ticket, escapeName(filepath.Join(inboxOf(p.inboxes, ev.Path), inbox.QuarantineDir)))
+	case ingest.Left:
+		return fmt.Sprintf("a file in %s was left there (%s); run veil on a terminal to see which", in, leftCategory(ev.Message))
+	case ingest.Unremoved:
+		return fmt.Sprintf("a committed file in %s could not be removed and is still there (%s); run veil on a terminal to see which", in, leftCategory(ev.Message))
+	case ingest.Stuck:
+		return fmt.Sprintf("a file or folder in %s could not be read or quarantined and is still there (%s); run veil on a terminal to see which", in, leftCategory(ev.Message))
+	case ingest.IndexTampered:
+		return oneLine(escapeControls(ev.Message))
+	case ingest.Ingested:
+		if ev.Message != "" {
+			return "warning: " + oneLine(escapeControls(ev.Message))
+		}
+	}
+	return ""
 }
 
 // summary prints what a run did: event "summary" for a run or a pass of
@@ -172,9 +249,12 @@ func (p *printer) summary(event string, dry bool, s ingest.Summary, runErr error
 			Unremoved: s.Unremoved, Stuck: s.Stuck,
 			Cleaned: s.Cleaned, Bytes: s.Bytes, Seconds: s.Duration.Seconds()}
 		if runErr != nil {
-			out.Error = oneLine(runErr.Error())
+			out.Error = oneLine(logSafe(withInboxes(runErr, p.inboxes), false))
 		}
 		p.object(out, "")
+		return
+	}
+	if p.quiet {
 		return
 	}
 	line := summaryLine(dry, s)
@@ -190,9 +270,10 @@ func (p *printer) watchEvent(ev ingest.WatchEvent, opts WatchOptions) {
 	case ingest.WatchWatching:
 		p.info("watching", fmt.Sprintf("watching %s (settle %v, rescan %v)", strings.Join(p.inboxes, ", "), opts.Settle, opts.Rescan))
 	case ingest.WatchUnwatched:
-		p.problem("warning", fmt.Sprintf("warning: cannot watch %s: %v; photos there are taken at the next --rescan (raise fs.inotify.max_user_watches if there are many folders)", ev.Path, ev.Err))
+		p.problem("warning", fmt.Sprintf("warning: cannot watch %s: %s; photos there are taken at the next --rescan (raise fs.inotify.max_user_watches if there are many folders)",
+			p.pathOrInbox(ev.Path), p.errText(ev.Err)))
 	case ingest.WatchLost:
-		p.problem("warning", fmt.Sprintf("warning: file system events lost (%v); scanning the whole inbox", ev.Err))
+		p.problem("warning", fmt.Sprintf("warning: file system events lost (%s); scanning the whole inbox", p.errText(ev.Err)))
 	case ingest.WatchWaiting:
 		p.waiting(ev.Holder.Command, fmt.Sprintf("waiting for the vault lock: %v; photos stay in the inbox until it is released", ev.Err))
 	case ingest.WatchResumed:
@@ -213,6 +294,20 @@ func (p *printer) watchEvent(ev ingest.WatchEvent, opts WatchOptions) {
 	case ingest.WatchReady:
 		p.info("ready", "the inbox is caught up; watching for new photos")
 	}
+}
+
+// pathOrInbox is an inbox path as this printer may show it: escaped on a
+// terminal, its inbox folder only in a log.
+func (p *printer) pathOrInbox(path string) string {
+	if p.paths && !p.json {
+		return escapeName(path)
+	}
+	return "a folder in " + escapeName(inboxOf(p.inboxes, path))
+}
+
+// errText is an error as this printer may show it.
+func (p *printer) errText(err error) string {
+	return logSafe(withInboxes(err, p.inboxes), p.paths && !p.json)
 }
 
 // summaryLine is the text summary of a run.
@@ -237,12 +332,13 @@ func summaryLine(dry bool, s ingest.Summary) string {
 	return b.String()
 }
 
-// quarantineRoot returns the inbox argument that path lies in.
-func quarantineRoot(inboxes []string, path string) string {
+// inboxOf returns the inbox argument that path lies in: the operator's own
+// word for it, which says nothing about a patient.
+func inboxOf(inboxes []string, path string) string {
 	for _, in := range inboxes {
 		if rel, err := filepath.Rel(in, path); err == nil && !strings.HasPrefix(rel, "..") {
 			return in
 		}
 	}
-	return filepath.Dir(path)
+	return "the inbox"
 }

@@ -31,7 +31,7 @@ the photo's record; existing files are never overwritten.
 
 As with reveal, veil first verifies the log, then logs the access with the
 reason, signed by the custodian, and only then decrypts.`,
-		Example: `  veil restore --vault /srv/veil --identity /media/safe/custodian.age \
+		Example: `  veil restore --vault /srv/veil/vault --identity /media/safe/custodian.age \
       --reason "litigation hold 2025-03" -o /media/safe/originals 8b0e6c1d-2f3a-4b5c-8d9e-0f1a2b3c4d5e`,
 		Args: argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -63,7 +63,12 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 	if err != nil {
 		return custodyError(err, opts.CustodianOptions, stderr)
 	}
-	if err := printLogged(stderr, manifest.ActionRestore, len(codes), r.Grant, opts.Receipt); err != nil {
+	if globalOpts.JSON {
+		logLogged(stdout, manifest.ActionRestore, len(codes), r.Grant)
+	} else if !globalOpts.Quiet {
+		printLogged(stderr, manifest.ActionRestore, len(codes), r.Grant)
+	}
+	if err := saveReceipt(stderr, opts.Receipt, r.Grant); err != nil {
 		return err
 	}
 	photos := r.Photos()
@@ -78,7 +83,12 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 			failed++
 			continue
 		}
-		fmt.Fprintf(stdout, "restored %s to %s (%d bytes, sha256 matches the record)\n", p.Ingest.Photo, path, size)
+		switch {
+		case globalOpts.JSON:
+			logRestored(stdout, p, path, size)
+		case !globalOpts.Quiet:
+			fmt.Fprintf(stdout, "restored %s to %s (%d bytes, sha256 matches the record)\n", p.Ingest.Photo, path, size)
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%w: %d of %s could not be restored (see above)", errSomeFailed, failed, plural(len(photos), "original"))

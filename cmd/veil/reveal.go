@@ -24,8 +24,12 @@ photo of that subject.
 Before anything is decrypted, veil verifies the log (and refuses if anything
 is wrong), then appends an access record with the codes and the reason, signed
 with the custodian's key, and re-signs the checkpoint. Auditors see every
-reveal. The reason is public to them: do not put patient names in it.`,
-		Example: `  veil reveal --vault /srv/veil --identity /media/safe/custodian.age \
+reveal. The reason is public to them: do not put patient names in it.
+
+reveal's output, text or --json ("revealed" events), carries patient names
+and inbox paths by its nature: it is for the custodian's eyes, never for a
+log, a ticket or a chat.`,
+		Example: `  veil reveal --vault /srv/veil/vault --identity /media/safe/custodian.age \
       --reason "patient request, ticket 2025-114" 3f1c2a9e-4b7d-4c1e-9a2f-5d6e7f8a9b0c`,
 		Args: argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -49,12 +53,17 @@ func runReveal(ctx context.Context, opts CustodianOptions, codes []code.Code, st
 	if err != nil {
 		return custodyError(err, opts, stderr)
 	}
-	if err := printLogged(stderr, manifest.ActionReveal, len(codes), r.Grant, opts.Receipt); err != nil {
+	if globalOpts.JSON {
+		logLogged(stdout, manifest.ActionReveal, len(codes), r.Grant)
+	} else {
+		printLogged(stderr, manifest.ActionReveal, len(codes), r.Grant)
+	}
+	if err := saveReceipt(stderr, opts.Receipt, r.Grant); err != nil {
 		return err
 	}
 	failed := 0
 	for _, m := range r.Matches {
-		if m.Subject() {
+		if m.Subject() && !globalOpts.JSON {
 			fmt.Fprintf(stdout, "subject %s: %s\n", m.Code, plural(len(m.Photos), "photo"))
 		}
 		for _, p := range m.Photos {
@@ -64,7 +73,11 @@ func runReveal(ctx context.Context, opts CustodianOptions, codes []code.Code, st
 				failed++
 				continue
 			}
-			printRevealed(stdout, p, d)
+			if globalOpts.JSON {
+				logRevealed(stdout, p, d)
+			} else {
+				printRevealed(stdout, p, d)
+			}
 		}
 	}
 	if failed > 0 {

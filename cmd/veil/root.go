@@ -8,7 +8,10 @@ import (
 
 // GlobalOptions holds the flags every command understands.
 type GlobalOptions struct {
-	Debug bool
+	Debug   bool
+	JSON    bool // commands with their own --json flag use theirs
+	Quiet   bool // likewise --quiet
+	Verbose bool
 }
 
 var globalOpts GlobalOptions
@@ -23,15 +26,29 @@ thumbnails, trailers), gives each photo and each patient a random code, keeps th
 untouched original encrypted in a local vault, and records every step in a signed,
 append-only manifest.
 
+Paths and secrets can come from VEIL_* environment variables or a config
+file instead of flags: see 'veil config --help'.
+
 A face photo stays identifiable: veil's output is coded data (HIPAA 164.514(c)),
 not de-identified data in the Safe Harbor sense.`,
+		Example: `  veil init --vault /srv/veil/vault --custodian-out /media/safe/custodian.age
+  veil ingest --vault /srv/veil/vault --out /srv/release /srv/inbox
+  veil verify --vault /srv/veil/vault --pub auditor.pub --release /srv/release`,
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		CompletionOptions: cobra.CompletionOptions{
-			HiddenDefaultCmd: true,
-		},
 	}
-	root.PersistentFlags().BoolVar(&globalOpts.Debug, "debug", false, "print error details (wrapped causes) for bug reports")
+	pf := root.PersistentFlags()
+	pf.BoolVar(&globalOpts.Debug, "debug", false, "print error details (wrapped causes) for bug reports")
+	pf.BoolVar(&globalOpts.JSON, "json", false, `print one JSON event per line: {"time","level","event",...}`)
+	pf.BoolVarP(&globalOpts.Quiet, "quiet", "q", false, "print nothing on success (problems and errors still print)")
+	pf.BoolVarP(&globalOpts.Verbose, "verbose", "v", false, "print every event, not only problems (ingest, watch)")
+	// Settings from the environment and the config file fill in the flags
+	// not given, before any command runs (settings.go).
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error { return applySettings(c) }
+	// Every --help ends with the exit status table.
+	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitTable + "\n")
+	root.SetVersionTemplate("veil {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err: err, cmd: c.CommandPath()}
 	})
@@ -50,6 +67,8 @@ not de-identified data in the Safe Harbor sense.`,
 		newStatsCommand(),
 		newFindCommand(),
 		newQuarantineCommand(),
+		newConfigCommand(),
+		newManCommand(),
 	)
 	return root
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -65,7 +64,7 @@ type scanResult struct {
 }
 
 func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stderr io.Writer) error {
-	enc := json.NewEncoder(stdout)
+	enc := newEventLog(stdout, "scanned")
 	total, withMeta, refused := 0, 0, 0
 	err := stripcopy.Walk(ctx, args, "", func(in stripcopy.Input) error {
 		total++

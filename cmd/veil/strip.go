@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,7 +70,7 @@ listed with the reason and veil exits with status 4.`,
 	f.BoolVar(&opts.Force, "force", false, "replace existing files in OUTDIR")
 	f.BoolVar(&opts.NoSync, "no-sync", false, "do not flush copies to disk (faster; a power cut may leave incomplete copies)")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per file and a summary object, no progress")
-	f.BoolVar(&opts.Quiet, "quiet", false, "print only refusals and the summary")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only refusals: no summary")
 	return c
 }
 
@@ -119,7 +118,7 @@ func stripReason(ev stripcopy.Event) string {
 func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	prog := newProgress(opts.Quiet, opts.JSON)
-	enc := json.NewEncoder(stdout)
+	enc := newEventLog(stdout, "")
 	sum := stripEvent{Event: "summary"}
 	copyOpts := stripcopy.Options{OutDir: opts.OutDir, Workers: opts.Workers, Replace: opts.Force, NoSync: opts.NoSync}
 	err := stripcopy.Run(ctx, copyOpts, args, func(e stripcopy.Event) {
@@ -158,7 +157,7 @@ func runStrip(ctx context.Context, opts StripOptions, args []string, stdout, std
 	sum.Seconds = time.Since(start).Seconds()
 	if opts.JSON {
 		enc.Encode(sum)
-	} else {
+	} else if !opts.Quiet {
 		fmt.Fprintf(stdout, "stripped %s (%s -> %s), refused %d, %.1f s\n",
 			plural(sum.Stripped, "file"), humanBytes(sum.BytesIn), humanBytes(sum.BytesOut), sum.Refused, sum.Seconds)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,8 +50,8 @@ run stores it; later runs prove that the log still contains it (a log rolled
 back or rewritten, even with the log key, is a finding) and then advance it.
 
 Each finding is one line; exit status 3 means at least one finding.`,
-		Example: `  veil verify --vault /srv/veil --pub auditor.pub --checkpoint veil.checkpoint
-  veil verify --vault /srv/veil --pub auditor.pub --release /srv/release --json`,
+		Example: `  veil verify --vault /srv/veil/vault --pub auditor.pub --checkpoint veil.checkpoint
+  veil verify --vault /srv/veil/vault --pub auditor.pub --release /srv/release --json`,
 		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" {
@@ -137,7 +136,7 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 	if rep.Checkpoint != nil {
 		sum.Checkpoint = rep.Checkpoint.N
 	}
-	enc := json.NewEncoder(stdout)
+	enc := newEventLog(stdout, "")
 	for _, f := range rep.Findings {
 		if opts.JSON {
 			enc.Encode(struct {
@@ -180,7 +179,7 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 		enc.Encode(struct {
 			Summary verifySummary `json:"summary"`
 		}{sum})
-	} else {
+	} else if !globalOpts.Quiet || sum.Findings > 0 {
 		result := "ok"
 		if sum.Findings > 0 {
 			result = plural(sum.Findings, "finding")

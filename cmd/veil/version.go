@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -18,21 +19,56 @@ func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print veil's version and the formats this build can strip",
-		Args:  argsRange(0, 0, ""),
+		Long: `version prints veil's version, the Go version and platform it was built
+with, and the photo formats this build can strip. A release build carries
+its version; a build from source carries its module version, or the VCS
+revision it was built from ("devel-<revision>", "-dirty" with local changes).
+'veil --version' prints the first line only.`,
+		Example: `  veil version
+  veil --version
+  veil version --json | jq -r .version`,
+		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
-			v := version
-			if v == "" {
-				v = "(devel)"
-				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-					v = bi.Main.Version
-				}
-			}
 			var names []string
 			for _, f := range photo.StrippableFormats() {
 				names = append(names, f.String())
 			}
-			fmt.Fprintf(c.OutOrStdout(), "veil %s (%s, %s/%s)\nstrips: %s\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH, strings.Join(names, ", "))
+			if globalOpts.JSON {
+				newEventLog(c.OutOrStdout(), "").emit(slog.LevelInfo, "version", slog.String("version", buildVersion()),
+					slog.String("go", runtime.Version()), slog.String("os", runtime.GOOS), slog.String("arch", runtime.GOARCH),
+					slog.Any("strips", names))
+				return nil
+			}
+			fmt.Fprintf(c.OutOrStdout(), "veil %s (%s, %s/%s)\nstrips: %s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH, strings.Join(names, ", "))
 			return nil
 		},
 	}
+}
+
+// buildVersion is veil's version: the one set at build time, else the
+// module version of a 'go install ...@version', else "devel-" and the VCS
+// revision a source build was made from.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	v := "devel"
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		v += "-" + rev[:min(12, len(rev))]
+		if settings["vcs.modified"] == "true" {
+			v += "-dirty"
+		}
+	}
+	return v
 }

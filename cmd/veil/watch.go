@@ -53,8 +53,9 @@ remove, an unreadable file or folder, a file it cannot move into quarantine)
 are reported on every pass that meets them; if the last pass before the stop
 still met some, watch exits 5 (see 'veil ingest --help' for every status).
 
-Log lines carry a timestamp; --json prints the events of 'veil ingest --json',
-each with a "time", plus "waiting", "ready" and "stopped" events.
+Lines carry a timestamp (RFC 3339 when not on a terminal) and, as with
+'veil ingest', name no inbox file unless printed on a terminal; --json prints
+the events of 'veil ingest --json' plus "waiting", "ready" and "stopped".
 
 ` + layout.LayoutHelp,
 		Example: `  veil watch --vault /srv/veil/vault --out /srv/release /srv/inbox
@@ -79,7 +80,7 @@ each with a "time", plus "waiting", "ready" and "stopped" events.
 	f := c.Flags()
 	addPipelineFlags(f, &opts.IngestOptions, "passes")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per event, each with its time")
-	f.BoolVar(&opts.Quiet, "quiet", false, "print only problems, and a summary when stopped")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only problems: no summaries")
 	f.DurationVar(&opts.Rescan, "rescan", 60*time.Second, "scan the whole inbox this often, for events the file system did not deliver")
 	return c
 }
@@ -98,7 +99,7 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	if err != nil {
 		return fmt.Errorf("watch: cannot watch the inbox: %w", err)
 	}
-	pr := &printer{json: opts.JSON, quiet: opts.Quiet, timed: true, stdout: stdout, stderr: stderr, inboxes: inboxes}
+	pr := &printer{json: opts.JSON, quiet: opts.Quiet, paths: isTerminal(stderr), verbose: globalOpts.Verbose, timed: true, stdout: stdout, stderr: stderr, inboxes: inboxes}
 	wopts := ingest.WatchOptions{
 		Pipeline: ingest.Options{Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
 			Settle: opts.Settle, MaxSize: maxSize,
@@ -121,5 +122,5 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	if err == nil && leftBehind > 0 {
 		return leftBehindError{n: leftBehind}
 	}
-	return err
+	return withInboxes(err, inboxes)
 }

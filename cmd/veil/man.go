@@ -1,0 +1,34 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/cobra/doc"
+)
+
+func newManCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "man DIR",
+		Short: "Write veil's man pages (section 1) into DIR",
+		Long: `man writes one man page per command, generated from the same text as
+--help, into DIR (created if missing): veil.1, veil-ingest.1, ... Install
+them where man finds them, for example /usr/local/share/man/man1.`,
+		Example: `  veil man /usr/local/share/man/man1 && mandb -q
+  veil man ./man && man ./man/veil-ingest.1`,
+		Args: argsRange(1, 1, "a folder to write the pages to"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := os.MkdirAll(args[0], 0o755); err != nil {
+				return fmt.Errorf("man: %w", err)
+			}
+			root := c.Root()
+			root.DisableAutoGenTag = true // the pages are the same whenever they are made
+			header := &doc.GenManHeader{Title: "VEIL", Section: "1", Source: "veil " + buildVersion(), Manual: "veil manual"}
+			if err := doc.GenManTree(root, header, args[0]); err != nil {
+				return fmt.Errorf("man: %w", err)
+			}
+			return nil
+		},
+	}
+}
