@@ -199,7 +199,7 @@ func (c *indexCSV) rewrite(logDir string) error {
 		return fmt.Errorf("ingest: %s: %w", release.IndexFile, err)
 	}
 	switch {
-	case cmp.missing && rows > 0:
+	case cmp.missing && rows > 0 && hasSubjectFolders(filepath.Dir(c.path)):
 		c.tampered = fmt.Sprintf("%s was missing, though the log has %d photos (no crash removes it): written anew from the log; find out who removed it, and run veil verify", release.IndexFile, rows)
 	case !cmp.missing && !cmp.isPrefix():
 		evidence := fmt.Sprintf("%s.replaced-%s", c.path, time.Now().UTC().Format("20060102T150405Z"))
@@ -212,6 +212,22 @@ func (c *indexCSV) rewrite(logDir string) error {
 		return fmt.Errorf("ingest: %s: %w", release.IndexFile, err)
 	}
 	return nil
+}
+
+// hasSubjectFolders reports whether the release folder holds any folder: a
+// release that has photos. An empty one is a new release folder (a first
+// run, or a release made anew for this vault), where no index.csv is due.
+func hasSubjectFolders(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 // prefixCheck compares what is written with an old file, to tell whether

@@ -39,6 +39,10 @@ func phiInbox(t *testing.T, e *watchEnv) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// An hour old: a photo cut short is damaged, not a copy still
+		// arriving (which would wait for the next run).
+		old := time.Now().Add(-time.Hour)
+		os.Chtimes(p, old, old)
 	}
 	target := filepath.Join(e.dir, "elsewhere.jpg")
 	os.WriteFile(target, e.photo(), 0o644)
