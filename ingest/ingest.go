@@ -840,12 +840,15 @@ func (p *Pipeline) one(ctx context.Context, c candidate) result {
 	}
 
 	full := detail.Path
-	f, err := os.OpenFile(full, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, _, err := filekind.OpenRegular(full)
 	if errors.Is(err, fs.ErrNotExist) {
 		return result{ev: Event{Kind: Left, Path: c.path, Message: "removed from the inbox before it could be read"}}
 	}
-	if errors.Is(err, syscall.ELOOP) {
+	if errors.Is(err, filekind.ErrSymlink) {
 		return quarantine("symlink", errors.New("a symbolic link, which veil does not follow (copy the photo itself)"))
+	}
+	if errors.Is(err, filekind.ErrNotRegular) {
+		return result{ev: Event{Kind: Left, Path: c.path, Message: "changed while being read; left for the next run"}}
 	}
 	if err != nil {
 		return quarantine("unreadable", pathErr(err))
