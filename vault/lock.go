@@ -65,11 +65,23 @@ func (e *LockedError) Error() string {
 	switch {
 	case e.Stale:
 		return fmt.Sprintf("vault is locked by %v, whose heartbeat stopped %v ago: if veil no longer runs on %s, remove the lock with 'veil unlock --force --vault %s'",
-			e.Holder, time.Since(e.Heartbeat).Round(time.Minute), e.Holder.Host, filepath.Dir(e.Path))
+			e.Holder, ago(e.Heartbeat), e.Holder.Host, filepath.Dir(e.Path))
 	case e.Unverifiable:
-		return fmt.Sprintf("vault is locked by %v (another host: its lock file was touched %v ago)", e.Holder, time.Since(e.Heartbeat).Round(time.Second))
+		return fmt.Sprintf("vault is locked by %v (another host: its lock file was touched %v ago)", e.Holder, ago(e.Heartbeat))
 	}
 	return fmt.Sprintf("vault is locked by %v", e.Holder)
+}
+
+// ago says how long ago t was, in the unit a person would use.
+func ago(t time.Time) string {
+	d := time.Since(t)
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d >= time.Hour:
+		return d.Round(time.Minute).String()
+	}
+	return d.Round(time.Second).String()
 }
 
 // Lock is a held vault lock.

@@ -167,7 +167,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		})
 		if err != nil {
 			var le *vault.LockedError
-			if errors.As(err, &le) {
+			if errors.As(err, &le) && !le.Stale {
 				return fmt.Errorf("%w; gave up after --wait %v (run again later, or give a longer --wait)", err, opts.Wait)
 			}
 			return err

@@ -46,6 +46,7 @@ not de-identified data in the Safe Harbor sense.`,
 		newRevealCommand(),
 		newRestoreCommand(),
 		newGalleryCommand(),
+		newUnlockCommand(),
 	)
 	return root
 }
