@@ -40,7 +40,7 @@ func readPassphrase(file, command string, confirm bool, prompt string) ([]byte, 
 	}
 	tty, err := openTerminal()
 	if err != nil {
-		return nil, fmt.Errorf("no terminal to ask for the passphrase (%v): use --passphrase-file FILE or --passphrase-command CMD", err)
+		return nil, errors.New("no terminal to ask for the passphrase: use --passphrase-file FILE or --passphrase-command CMD")
 	}
 	defer tty.Close()
 	return promptPassphrase(tty.in, tty.out, confirm, prompt)
