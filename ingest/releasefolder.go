@@ -8,7 +8,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"syscall"
 
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/internal/filekind"
@@ -28,8 +27,8 @@ func probeRelease(dir string) (releaseGroup, error) {
 	if err != nil {
 		return g, filekind.Bare(err)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		g.gid = int(st.Gid)
+	if gid, ok := fileGID(fi); ok {
+		g.gid = gid
 	}
 	f, err := os.CreateTemp(dir, atomicfile.TempPrefix+"probe-*")
 	if err != nil {
@@ -56,7 +55,7 @@ func (g releaseGroup) fchown(f *os.File) error {
 	if err != nil {
 		return err
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Gid) == g.gid {
+	if gid, ok := fileGID(fi); ok && gid == g.gid {
 		return nil
 	}
 	return f.Chown(-1, g.gid)
@@ -64,7 +63,7 @@ func (g releaseGroup) fchown(f *os.File) error {
 
 // lchown gives the file or folder at path the release folder's group.
 func (g releaseGroup) lchown(path string, fi fs.FileInfo) error {
-	if st, ok := fi.Sys().(*syscall.Stat_t); g.gid < 0 || ok && int(st.Gid) == g.gid {
+	if gid, ok := fileGID(fi); g.gid < 0 || ok && gid == g.gid {
 		return nil
 	}
 	return os.Lchown(path, -1, g.gid)

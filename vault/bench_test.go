@@ -4,17 +4,9 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 )
-
-// cpuTime returns the CPU time this process has used, all threads.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // reportCPURate adds "MB/cpu-s": throughput per second of CPU time, which,
 // unlike MB/s, does not drop when other processes share the machine.

@@ -184,7 +184,7 @@ func (v *Vault) nameTemp(tmp, hash string, sync bool) error {
 	if _, err := os.Lstat(dst); err == nil {
 		return os.Remove(tmp)
 	}
-	if err := os.Rename(tmp, dst); err != nil {
+	if err := atomicfile.Rename(tmp, dst); err != nil {
 		return err
 	}
 	if !sync {

@@ -1,14 +1,12 @@
 package vault
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/veil-photo/veil/internal/atomicfile"
-	"golang.org/x/sys/unix"
 )
 
 // putTempTag follows atomicfile.TempPrefix in the names of Put's temporary
@@ -53,13 +51,6 @@ func parseTempName(name string) (pid int, host string, ok bool) {
 		return 0, "", false
 	}
 	return pid, parts[1], true
-}
-
-// processAlive reports whether pid runs on this host. EPERM means it exists
-// but belongs to someone else.
-func processAlive(pid int) bool {
-	err := unix.Kill(pid, 0)
-	return err == nil || errors.Is(err, unix.EPERM)
 }
 
 // cleanTemps removes the temporary files of Puts whose writer is no longer

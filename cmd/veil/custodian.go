@@ -19,6 +19,7 @@ type CustodianOptions struct {
 	Vault          string
 	Identity       string
 	PassphraseFile string
+	PassphraseCmd  string
 	Reason         string
 	Receipt        string
 }
@@ -28,6 +29,7 @@ func addCustodianFlags(c *cobra.Command, o *CustodianOptions) {
 	f.StringVar(&o.Vault, "vault", "", "`DIR` of the vault")
 	f.StringVar(&o.Identity, "identity", "", "custodian identity `FILE` written by veil init")
 	f.StringVar(&o.PassphraseFile, "passphrase-file", "", "read the custodian passphrase from `FILE` instead of the terminal")
+	f.StringVar(&o.PassphraseCmd, "passphrase-command", "", "run `CMD` through the shell and use the first line it prints as the custodian passphrase")
 	f.StringVar(&o.Reason, "reason", "", "why the codes are reversed; logged and visible to auditors, so no patient names")
 	f.StringVar(&o.Receipt, "receipt", "", "also write the signed checkpoint that covers this access to `FILE`, for the auditor ('veil verify --checkpoint FILE' then shows if the access is ever erased)")
 }
@@ -65,7 +67,7 @@ func openCustody(o CustodianOptions) (*custody.Vault, *vault.Custodian, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	pass, err := readPassphrase(o.PassphraseFile, false, "passphrase for the custodian file")
+	pass, err := readPassphrase(o.PassphraseFile, o.PassphraseCmd, false, "passphrase for the custodian file")
 	if err != nil {
 		return nil, nil, err
 	}

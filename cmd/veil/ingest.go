@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -287,7 +286,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		})
 		if err != nil {
 			var le *vault.LockedError
-			if errors.As(err, &le) {
+			if errors.As(err, &le) && !le.Stale {
 				return fmt.Errorf("%w; gave up after --wait %v (run again later, or give a longer --wait)", err, opts.Wait)
 			}
 			return err
@@ -391,8 +390,11 @@ func crashHook(spec string) (func(ingest.Step, string) error, error) {
 	var count atomic.Int64
 	return func(s ingest.Step, _ string) error {
 		if string(s) == name && count.Add(1) == int64(n) {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {} // the signal is on its way
+			// SIGKILL on unix, TerminateProcess on Windows: no cleanup runs.
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				p.Kill()
+			}
+			select {} // the kill is on its way
 		}
 		return nil
 	}, nil

@@ -18,6 +18,7 @@ type InitOptions struct {
 	Vault          string
 	CustodianOut   string
 	PassphraseFile string
+	PassphraseCmd  string
 	Recipients     []string
 }
 
@@ -37,7 +38,8 @@ The ingest host keeps only public keys: it can add originals to the vault but
 never read them. FILE is the one key that decrypts them; move it off this host.
 VAULT/auditor.pub holds the public keys an auditor pins.
 
-The passphrase is read from --passphrase-file or typed twice on the terminal.`,
+The passphrase is read from --passphrase-file, from the first line printed by
+--passphrase-command, or typed twice on the terminal.`,
 		Example: `  veil init --vault /srv/veil/vault --custodian-out /media/safe/custodian.age
   veil init --vault /srv/veil/vault --custodian-out custodian.age --passphrase-file /root/pass.txt \
       --custodian-recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p`,
@@ -53,6 +55,7 @@ The passphrase is read from --passphrase-file or typed twice on the terminal.`,
 	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the new vault (new or empty)")
 	f.StringVar(&opts.CustodianOut, "custodian-out", "", "`FILE` to write the passphrase-protected custodian identity to (never overwritten)")
 	f.StringVar(&opts.PassphraseFile, "passphrase-file", "", "read the custodian passphrase from `FILE` instead of the terminal")
+	f.StringVar(&opts.PassphraseCmd, "passphrase-command", "", "run `CMD` through the shell and use the first line it prints as the custodian passphrase")
 	f.StringArrayVar(&opts.Recipients, "custodian-recipient", nil, "also encrypt originals to this age public key (`age1...`); repeatable")
 	return c
 }
@@ -67,7 +70,7 @@ func runInit(opts InitOptions, out io.Writer) error {
 			return usageError{err: fmt.Errorf("--custodian-recipient %q is not an age public key (age1...)", r), cmd: "veil init"}
 		}
 	}
-	pass, err := readPassphrase(opts.PassphraseFile, true, "passphrase for the custodian file")
+	pass, err := readPassphrase(opts.PassphraseFile, opts.PassphraseCmd, true, "passphrase for the custodian file")
 	if err != nil {
 		return err
 	}

@@ -1,31 +1,49 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"runtime"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
 
-// maxPassphraseFile bounds what is read from --passphrase-file: a passphrase
-// is a line, so a large file is a mistake (say, the custodian file itself).
+// maxPassphraseFile bounds what is read from --passphrase-file and from the
+// output of --passphrase-command: a passphrase is a line, so more is a
+// mistake (say, the custodian file itself).
 const maxPassphraseFile = 4096
 
+// errPassphraseAborted is returned when the custodian presses Ctrl-C or
+// Ctrl-D at the prompt.
+var errPassphraseAborted = errors.New("no passphrase given: aborted at the prompt")
+
 // readPassphrase returns the passphrase from file (--passphrase-file), with
-// one trailing newline removed, or else asks for it on the terminal, twice
-// when confirm is set. Secrets never come from flags or the environment.
-func readPassphrase(file string, confirm bool, prompt string) ([]byte, error) {
-	if file != "" {
+// one trailing newline removed, or from the first line that command
+// (--passphrase-command) prints, or else asks for it on the controlling
+// terminal, twice when confirm is set. Secrets never come from flags or the
+// environment, and never from standard input, which may be a pipe
+// (xargs, a script) that the command does not own.
+func readPassphrase(file, command string, confirm bool, prompt string) ([]byte, error) {
+	switch {
+	case file != "" && command != "":
+		return nil, usageError{err: errors.New("give --passphrase-file or --passphrase-command, not both"), cmd: "veil"}
+	case file != "":
 		return readPassphraseFile(file)
+	case command != "":
+		return runPassphraseCommand(command)
 	}
-	fd := int(os.Stdin.Fd())
-	if !term.IsTerminal(fd) {
-		return nil, errors.New("no terminal to ask for the passphrase: use --passphrase-file FILE")
+	tty, err := openTerminal()
+	if err != nil {
+		return nil, errors.New("no terminal to ask for the passphrase: use --passphrase-file FILE or --passphrase-command CMD")
 	}
-	return promptPassphrase(fd, os.Stderr, confirm, prompt)
+	defer tty.Close()
+	return promptPassphrase(tty.in, tty.out, confirm, prompt)
 }
 
 func readPassphraseFile(file string) ([]byte, error) {
@@ -49,17 +67,51 @@ func readPassphraseFile(file string) ([]byte, error) {
 	return b, nil
 }
 
-// promptPassphrase reads a passphrase from the terminal fd without echo,
-// writing prompts to w.
-func promptPassphrase(fd int, w io.Writer, confirm bool, prompt string) ([]byte, error) {
+// runPassphraseCommand runs command through the shell (sh -c; cmd /C on
+// Windows), as restic runs --password-command, and returns the first line
+// of its output. Its standard input and error are veil's, so that a
+// password manager can ask its own questions.
+func runPassphraseCommand(command string) ([]byte, error) {
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		cmd = exec.Command("cmd", "/C", command)
+	} else {
+		cmd = exec.Command("sh", "-c", command)
+	}
+	cmd.Stdin, cmd.Stderr = os.Stdin, os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("--passphrase-command %q failed: %w", command, err)
+	}
+	if len(out) > maxPassphraseFile {
+		return nil, fmt.Errorf("--passphrase-command %q printed more than a passphrase (%d bytes)", command, len(out))
+	}
+	line, _, _ := bufio.NewReader(bytes.NewReader(out)).ReadLine()
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if len(line) == 0 {
+		return nil, fmt.Errorf("--passphrase-command %q printed no passphrase on its first line", command)
+	}
+	return bytes.Clone(line), nil
+}
+
+// promptPassphrase reads a passphrase from the terminal in without echo,
+// writing prompts to out. The terminal is in raw mode meanwhile, so that
+// veil sees Ctrl-C and Ctrl-D as keys: both abort with
+// errPassphraseAborted (in cooked mode Ctrl-D on an empty line reads as
+// nothing, and veil catches SIGINT to finish cleanly, so neither would end
+// the prompt). The terminal is restored whatever happens.
+func promptPassphrase(in *os.File, out io.Writer, confirm bool, prompt string) ([]byte, error) {
 	read := func(p string) ([]byte, error) {
-		fmt.Fprint(w, p)
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(w)
+		// Raw before the prompt shows: a key pressed after it is a key.
+		state, err := term.MakeRaw(int(in.Fd()))
 		if err != nil {
 			return nil, fmt.Errorf("reading passphrase: %w", err)
 		}
-		return b, nil
+		fmt.Fprint(out, p)
+		b, err := readLine(in)
+		term.Restore(int(in.Fd()), state)
+		fmt.Fprintln(out)
+		return b, err
 	}
 	pass, err := read(prompt + ": ")
 	if err != nil {
@@ -78,4 +130,47 @@ func promptPassphrase(fd int, w io.Writer, confirm bool, prompt string) ([]byte,
 		}
 	}
 	return pass, nil
+}
+
+// Keys readLine acts on.
+const (
+	keyCtrlC     = 3
+	keyCtrlD     = 4
+	keyBackspace = 8
+	keyCtrlU     = 21
+	keyDelete    = 127
+)
+
+// readLine reads a line typed on a terminal in raw mode, with the editing
+// keys of a cooked terminal: backspace and Ctrl-U.
+func readLine(r io.Reader) ([]byte, error) {
+	var line []byte
+	var b [1]byte
+	for {
+		n, err := r.Read(b[:])
+		if n == 0 {
+			if err == nil || errors.Is(err, io.EOF) {
+				return nil, errPassphraseAborted
+			}
+			return nil, fmt.Errorf("reading passphrase: %w", err)
+		}
+		switch c := b[0]; c {
+		case '\r', '\n':
+			return line, nil
+		case keyCtrlC, keyCtrlD:
+			return nil, errPassphraseAborted
+		case keyBackspace, keyDelete:
+			if len(line) > 0 {
+				_, size := utf8.DecodeLastRune(line)
+				line = line[:len(line)-size]
+			}
+		case keyCtrlU:
+			line = line[:0]
+		default:
+			line = append(line, c)
+		}
+		if len(line) > maxPassphraseFile {
+			return nil, errors.New("reading passphrase: the line is too long for a passphrase")
+		}
+	}
 }

@@ -69,6 +69,7 @@ not de-identified data in the Safe Harbor sense.`,
 		newQuarantineCommand(),
 		newConfigCommand(),
 		newManCommand(),
+		newUnlockCommand(),
 	)
 	return root
 }

@@ -72,15 +72,21 @@ func (f *File) Commit(noReplace bool) error {
 	return SyncDir(filepath.Dir(f.target))
 }
 
-// Close closes the temporary file without making it durable and returns it
-// as Pending, for group commit: many files are written and closed, one
-// SyncFS makes all their data durable, and only then are they published.
+// Close closes the temporary file and returns it as Pending, for group
+// commit: many files are written and closed, one SyncFS makes all their data
+// durable, and only then are they published. On Linux Close does not sync;
+// elsewhere, having no syncfs, it syncs the file itself (sync_other.go).
 func (f *File) Close() (*Pending, error) {
 	if f.done {
 		return nil, errors.New("atomicfile: close after commit or abort")
 	}
 	f.done = true
 	name := f.Name()
+	if err := syncBeforeClose(f.File); err != nil {
+		f.File.Close()
+		os.Remove(name)
+		return nil, err
+	}
 	if err := f.File.Close(); err != nil {
 		os.Remove(name)
 		return nil, err
@@ -101,18 +107,16 @@ func (p *Pending) Target() string { return p.target }
 // names incomplete data, and syncs again after for the name to be durable.
 func (p *Pending) Publish(noReplace bool) error {
 	if noReplace {
-		// A hard link fails if the target exists, unlike rename, which would
-		// silently replace it.
-		if err := os.Link(p.temp, p.target); err != nil {
+		if err := link(p.temp, p.target); err != nil {
 			os.Remove(p.temp)
 			if errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("%s: %w", p.target, fs.ErrExist)
 			}
 			return err
 		}
-		return os.Remove(p.temp)
+		return nil
 	}
-	if err := os.Rename(p.temp, p.target); err != nil {
+	if err := Rename(p.temp, p.target); err != nil {
 		os.Remove(p.temp)
 		return err
 	}
@@ -133,23 +137,9 @@ func (f *File) Abort() {
 }
 
 // SyncDir fsyncs a directory so that a rename or create inside it survives a
-// crash.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	// Some file systems (and platforms) cannot fsync a directory; that is not
-	// a write failure.
-	if errors.Is(err, os.ErrInvalid) {
-		return nil
-	}
-	return err
-}
+// crash. On Windows, where a folder can rarely be flushed, the renames of
+// this package are write-through instead (rename_windows.go).
+func SyncDir(dir string) error { return syncDir(dir) }
 
 // IsTemp reports whether name (a base name) is a temporary file of this package.
 func IsTemp(name string) bool { return strings.HasPrefix(name, TempPrefix) }

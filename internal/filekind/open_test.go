@@ -2,9 +2,9 @@ package filekind
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 )
 
@@ -22,23 +22,21 @@ func TestOpenRegular(t *testing.T) {
 
 	link := filepath.Join(dir, "link.jpg")
 	if err := os.Symlink(reg, link); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := OpenRegular(link); !errors.Is(err, ErrSymlink) || !errors.Is(err, ErrNotRegular) {
+		// Windows allows symbolic links only to administrators or in
+		// developer mode.
+		t.Logf("no symbolic link test here: %v", err)
+	} else if _, err := os.Lstat(link); err != nil {
+		// Wine makes a link it cannot read back.
+		t.Logf("no symbolic link test here: %v", err)
+	} else if _, _, err := OpenRegular(link); !errors.Is(err, ErrSymlink) || !errors.Is(err, ErrNotRegular) {
 		t.Fatalf("symlink: %v", err)
-	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := OpenRegular(fifo); !errors.Is(err, ErrNotRegular) || errors.Is(err, ErrSymlink) {
-		t.Fatalf("fifo: %v", err)
 	}
 	if _, _, err := OpenRegular(dir); !errors.Is(err, ErrNotRegular) {
 		t.Fatalf("folder: %v", err)
 	}
 	_, _, err = OpenRegular(filepath.Join(dir, "missing"))
-	if !errors.Is(err, os.ErrNotExist) || Bare(err) != syscall.ENOENT {
+	var pe *fs.PathError
+	if !errors.Is(err, os.ErrNotExist) || !errors.As(err, &pe) || !errors.Is(Bare(err), fs.ErrNotExist) || errors.As(Bare(err), &pe) {
 		t.Fatalf("missing: %v", err)
 	}
 }
