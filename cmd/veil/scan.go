@@ -61,6 +61,11 @@ type scanResult struct {
 	Orientation int             `json:"orientation,omitempty"`
 	Findings    []photo.Finding `json:"findings"`
 	Error       string          `json:"error,omitempty"`
+	// HEIC and AVIF: the size once irot/imir are applied, and the Exif
+	// orientation a reader that ignores them would follow.
+	DisplayWidth    int `json:"display_width,omitempty"`
+	DisplayHeight   int `json:"display_height,omitempty"`
+	ExifOrientation int `json:"exif_orientation,omitempty"`
 }
 
 func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stderr io.Writer) error {
@@ -120,6 +125,10 @@ func scanOne(in stripcopy.Input, values bool) scanResult {
 		return r
 	}
 	r.Format, r.Width, r.Height, r.Orientation = rep.Format.String(), rep.Width, rep.Height, rep.Orientation
+	if rep.Format == photo.HEIF || rep.Format == photo.AVIF {
+		r.DisplayWidth, r.DisplayHeight = rep.DisplaySize()
+		r.ExifOrientation = rep.ExifOrientation
+	}
 	r.Findings = rep.Findings
 	if !values {
 		for i := range r.Findings {
@@ -134,7 +143,19 @@ func printScan(w io.Writer, r scanResult) {
 	if len(r.Findings) > 0 {
 		state = fmt.Sprintf("%d findings", len(r.Findings))
 	}
-	fmt.Fprintf(w, "%s: %s %dx%d, orientation %d, %s\n", r.Path, r.Format, r.Width, r.Height, r.Orientation, state)
+	size := fmt.Sprintf("%dx%d", r.Width, r.Height)
+	orient := fmt.Sprintf("orientation %d", r.Orientation)
+	if r.DisplayWidth != 0 {
+		// HEIC/AVIF: rotation is a property of the container (irot/imir),
+		// so say what a viewer shows, and what one that follows the Exif
+		// item instead would show.
+		size = fmt.Sprintf("%dx%d stored, displays %dx%d", r.Width, r.Height, r.DisplayWidth, r.DisplayHeight)
+		orient += " (from irot/imir)"
+		if r.ExifOrientation != 0 {
+			orient += fmt.Sprintf(", Exif orientation %d (what a reader that ignores irot/imir shows)", r.ExifOrientation)
+		}
+	}
+	fmt.Fprintf(w, "%s: %s %s, %s, %s\n", escapeName(r.Path), r.Format, size, orient, state)
 	for _, cat := range photo.Categories {
 		for _, f := range r.Findings {
 			if f.Category != cat {
