@@ -29,8 +29,6 @@ type QuarantinedFile struct {
 	Unknown bool      // the reason file is missing or not veil's: Rel is only its place under .quarantine
 }
 
-// ticketLine starts the line of a reason file that holds the file's ticket.
-const ticketLine = "Ticket: "
 
 // ListQuarantine returns the files in the quarantine of the inbox root,
 // sorted by path. Reason files and the temporary files of unfinished ones
@@ -83,7 +81,7 @@ func readTicket(name string) string {
 		return ""
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if t, ok := strings.CutPrefix(line, ticketLine); ok {
+		if t, ok := strings.CutPrefix(line, reasonTicket); ok {
 			return t
 		}
 	}

@@ -10,15 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/inbox"
-	"golang.org/x/term"
 )
 
 // QuarantineOptions are the flags of veil quarantine list and retry.
@@ -140,7 +137,7 @@ type quarantinePrinter struct {
 }
 
 func newQuarantinePrinter(opts QuarantineOptions, w io.Writer) *quarantinePrinter {
-	return &quarantinePrinter{w: w, json: opts.JSON, paths: opts.Paths || !opts.JSON && isTerminalWriter(w)}
+	return &quarantinePrinter{w: w, json: opts.JSON, paths: opts.Paths || !opts.JSON && isTerminal(w)}
 }
 
 func (p *quarantinePrinter) object(event string, q ingest.QuarantinedFile, to string, err error) {
@@ -161,13 +158,13 @@ func (p *quarantinePrinter) object(event string, q ingest.QuarantinedFile, to st
 // its inbox and ticket.
 func (p *quarantinePrinter) name(q ingest.QuarantinedFile) string {
 	if p.paths {
-		return printableName(q.Path)
+		return escapeName(q.Path)
 	}
 	t := "without a ticket"
 	if q.Ticket != "" {
 		t = "ticket " + q.Ticket
 	}
-	return fmt.Sprintf("a file in %s (%s, %s)", printableName(q.Inbox), q.Reason, t)
+	return fmt.Sprintf("a file in %s (%s, %s)", escapeName(q.Inbox), q.Reason, t)
 }
 
 func (p *quarantinePrinter) listed(q ingest.QuarantinedFile) {
@@ -181,10 +178,10 @@ func (p *quarantinePrinter) listed(q ingest.QuarantinedFile) {
 		return
 	}
 	fmt.Fprintln(p.w, p.name(q))
-	fmt.Fprintf(p.w, "  %s: %s\n", q.Reason, printableName(oneLine(q.Why)))
-	from := "from " + printableName(q.Rel)
+	fmt.Fprintf(p.w, "  %s: %s\n", q.Reason, escapeName(oneLine(q.Why)))
+	from := "from " + escapeName(q.Rel)
 	if q.Unknown {
-		from = "no reason file of veil's: retry puts it at " + printableName(q.Rel)
+		from = "no reason file of veil's: retry puts it at " + escapeName(q.Rel)
 	}
 	ticket := ""
 	if q.Ticket != "" {
@@ -292,7 +289,7 @@ func runQuarantineRetry(c *cobra.Command, opts QuarantineOptions, args []string,
 				if opts.JSON {
 					p.object("not_retried", q, "", err)
 				} else if p.paths {
-					fmt.Fprintf(stderr, "veil: %s: not retried: %s\n", p.name(q), printableName(oneLine(err.Error())))
+					fmt.Fprintf(stderr, "veil: %s: not retried: %s\n", p.name(q), escapeName(oneLine(err.Error())))
 				} else {
 					fmt.Fprintf(stderr, "veil: %s: not retried (%s)\n", p.name(q), retryProblem(err))
 				}
@@ -302,7 +299,7 @@ func runQuarantineRetry(c *cobra.Command, opts QuarantineOptions, args []string,
 			default:
 				retried++
 				if p.paths {
-					fmt.Fprintf(stdout, "retried %s: back at %s\n", p.name(q), printableName(dst))
+					fmt.Fprintf(stdout, "retried %s: back at %s\n", p.name(q), escapeName(dst))
 				} else {
 					fmt.Fprintf(stdout, "retried %s\n", p.name(q))
 				}
@@ -364,28 +361,10 @@ func quarantineInbox(path string) (string, bool) {
 func checkInbox(in string) error {
 	fi, err := os.Stat(in)
 	if err != nil {
-		return fmt.Errorf("inbox %s: %w", printableName(in), errors.Unwrap(err))
+		return fmt.Errorf("inbox %s: %w", escapeName(in), errors.Unwrap(err))
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("inbox %s is not a folder", printableName(in))
+		return fmt.Errorf("inbox %s is not a folder", escapeName(in))
 	}
 	return nil
-}
-
-// isTerminalWriter reports whether w is a terminal, where staff read what
-// veil prints, rather than a log.
-func isTerminalWriter(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// printableName returns a name unchanged when every character is printable,
-// else quoted, so that a file name cannot drive the terminal or forge a line.
-func printableName(s string) string {
-	for _, r := range s {
-		if !unicode.IsPrint(r) || r == unicode.ReplacementChar {
-			return strconv.Quote(s)
-		}
-	}
-	return s
 }
