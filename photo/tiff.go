@@ -127,6 +127,17 @@ func readAtFull(r io.ReaderAt, b []byte, off int64) error {
 // parseTIFF reads the IFD chain and the values of the kept tags, and
 // refuses what Strip cannot copy losslessly. readAll also reads the values
 // of dropped tags up to maxMetaChunk each, for Scan.
+// geometry returns the first page's stored size and its orientation (1
+// when the tag is missing or out of range).
+func (t *tiffFile) geometry() (w, h, orientation int) {
+	first := t.pages[0]
+	orientation = 1
+	if o := t.first(first, tagOrientation, 1); o >= 1 && o <= 8 {
+		orientation = int(o)
+	}
+	return int(t.first(first, 256, 0)), int(t.first(first, 257, 0)), orientation
+}
+
 func parseTIFF(r io.ReaderAt, size int64, readAll bool) (*tiffFile, error) {
 	var hdr [8]byte
 	if size < 8 {

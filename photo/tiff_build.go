@@ -111,11 +111,7 @@ func stripTIFF(w io.Writer, r io.ReaderAt, size int64, res *Result, pf *proof) e
 	if err := t.checkJPEGData(r); err != nil {
 		return err
 	}
-	first := t.pages[0]
-	res.Width, res.Height = int(t.first(first, 256, 0)), int(t.first(first, 257, 0))
-	if o := t.first(first, tagOrientation, 1); o >= 1 && o <= 8 {
-		res.Orientation = int(o)
-	}
+	res.Width, res.Height, res.Orientation = t.geometry()
 	if pf.tiff, err = t.digests(r); err != nil {
 		return err
 	}

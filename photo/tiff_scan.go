@@ -15,11 +15,7 @@ func scanTIFF(r io.ReaderAt, size int64, rep *Report) error {
 	if err := t.checkJPEGData(r); err != nil {
 		return err
 	}
-	first := t.pages[0]
-	rep.Width, rep.Height = int(t.first(first, 256, 0)), int(t.first(first, 257, 0))
-	if o := t.first(first, tagOrientation, 1); o >= 1 && o <= 8 {
-		rep.Orientation = int(o)
-	}
+	rep.Width, rep.Height, rep.Orientation = t.geometry()
 	seen := map[uint16]bool{}
 	for _, p := range t.pages {
 		for _, e := range p.entries {
