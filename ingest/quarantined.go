@@ -29,7 +29,6 @@ type QuarantinedFile struct {
 	Unknown bool      // the reason file is missing or not veil's: Rel is only its place under .quarantine
 }
 
-
 // ListQuarantine returns the files in the quarantine of the inbox root,
 // sorted by path. Reason files and the temporary files of unfinished ones
 // are not listed; an inbox without a quarantine has none.
