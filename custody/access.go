@@ -162,26 +162,10 @@ func appendAccess(v *vault.Vault, id *vault.Custodian, action string, req Reques
 	for i, c := range req.Codes {
 		codes[i] = c.String()
 	}
-	signer, err := v.LogSigner()
-	if err != nil {
-		return 0, nil, err
-	}
-	l, err := manifest.Open(v.LogDir(), v.Origin(), signer)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer l.Close()
-	// Signed with the log open, under the lock: the record's place in the
-	// log is known here, and the signature binds it (no replay elsewhere).
-	cp, err := l.Checkpoint()
-	if err != nil {
-		return 0, nil, err
-	}
-	a := &manifest.Access{Action: action, Codes: codes, Reason: req.Reason, Time: time.Now(), At: manifest.PositionOf(cp)}
-	if err := manifest.SignAccess(a, id.SigningKey); err != nil {
-		return 0, nil, fmt.Errorf("custody: %w", err)
-	}
-	record, err := l.Append([]manifest.Record{a})
+	record, err := appendSigned(v, func(at *manifest.Position) (manifest.Record, error) {
+		a := &manifest.Access{Action: action, Codes: codes, Reason: req.Reason, Time: time.Now(), At: at}
+		return a, manifest.SignAccess(a, id.SigningKey)
+	})
 	if err != nil {
 		return 0, nil, fmt.Errorf("custody: logging the access failed, so nothing was decrypted: %w", err)
 	}
@@ -190,6 +174,31 @@ func appendAccess(v *vault.Vault, id *vault.Custodian, action string, req Reques
 		return 0, nil, fmt.Errorf("custody: the access is logged (record %d) but its receipt cannot be read: %w", record, err)
 	}
 	return record, receipt, nil
+}
+
+// appendSigned appends the one record that sign makes for the position it
+// is given: the log's end, read with the log open under the vault lock, so
+// that the custodian's signature binds the record to its place (no replay
+// elsewhere). It is the one place a custodian-signed record is appended.
+func appendSigned(v *vault.Vault, sign func(at *manifest.Position) (manifest.Record, error)) (int64, error) {
+	signer, err := v.LogSigner()
+	if err != nil {
+		return -1, err
+	}
+	l, err := manifest.Open(v.LogDir(), v.Origin(), signer)
+	if err != nil {
+		return -1, err
+	}
+	defer l.Close()
+	cp, err := l.Checkpoint()
+	if err != nil {
+		return -1, err
+	}
+	r, err := sign(manifest.PositionOf(cp))
+	if err != nil {
+		return -1, err
+	}
+	return l.Append([]manifest.Record{r})
 }
 
 // verify verifies the log with the vault's custodian keys and the

@@ -16,6 +16,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/veil-photo/veil/internal/code"
+	"github.com/veil-photo/veil/internal/testlog"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
@@ -85,18 +86,7 @@ func newFixture(t *testing.T, names ...string) *fixture {
 	recs = append(recs, &manifest.Duplicate{Of: f.photos[0].String(), Time: time.Now(),
 		Sealed: seal(manifest.Detail{Path: "inbox/MRN-4711/again/copy.png", Name: "copy.png", PatientKey: "MRN-4711",
 			SHA256: strings.Repeat("cd", 32), Size: 1, ModTime: time.Now()})})
-	signer, err := v.LogSigner()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := manifest.Open(v.LogDir(), v.Origin(), signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if _, err := l.Append(recs); err != nil {
-		t.Fatal(err)
-	}
+	testlog.Append(t, v, recs)
 	return f
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/veil-photo/veil/internal/code"
+	"github.com/veil-photo/veil/internal/testlog"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
@@ -81,18 +82,7 @@ func newFindFixture(t *testing.T, subjects int, photos []filed) (*fixture, []cod
 			recs = append(recs, &manifest.Quarantine{Reason: "phase", Time: time.Now(), Sealed: q})
 		}
 	}
-	signer, err := v.LogSigner()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := manifest.Open(v.LogDir(), v.Origin(), signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if _, err := l.Append(recs); err != nil {
-		t.Fatal(err)
-	}
+	testlog.Append(t, v, recs)
 	return f, codes
 }
 

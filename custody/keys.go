@@ -153,27 +153,17 @@ func (cv *Vault) Rekey(ctx context.Context, id *vault.Custodian, change KeyChang
 // creating the vault).
 func appendConfig(v *vault.Vault, id *vault.Custodian, recipients []string) (int64, error) {
 	p := v.PublicKeys()
-	signer, err := v.LogSigner()
+	record, err := appendSigned(v, func(at *manifest.Position) (manifest.Record, error) {
+		c := &manifest.Config{
+			Vault: p.VaultID, Recipients: recipients, LogVerifier: p.LogVerifier,
+			CustodianVerifiers: p.CustodianVerifiers, Time: time.Now(), At: at,
+		}
+		return c, manifest.SignConfig(c, id.SigningKey)
+	})
 	if err != nil {
-		return -1, err
-	}
-	l, err := manifest.Open(v.LogDir(), v.Origin(), signer)
-	if err != nil {
-		return -1, err
-	}
-	defer l.Close()
-	cp, err := l.Checkpoint()
-	if err != nil {
-		return -1, err
-	}
-	c := &manifest.Config{
-		Vault: p.VaultID, Recipients: recipients, LogVerifier: p.LogVerifier,
-		CustodianVerifiers: p.CustodianVerifiers, Time: time.Now(), At: manifest.PositionOf(cp),
-	}
-	if err := manifest.SignConfig(c, id.SigningKey); err != nil {
 		return -1, fmt.Errorf("custody: %w", err)
 	}
-	return l.Append([]manifest.Record{c})
+	return record, nil
 }
 
 func sameSet(a, b []string) bool {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/internal/code"
+	"github.com/veil-photo/veil/internal/testlog"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
@@ -53,18 +54,7 @@ func newVault(t *testing.T) string {
 	}
 	recs = append(recs, &manifest.Duplicate{Of: first, Time: time.Now(), Sealed: sealed},
 		&manifest.Quarantine{Reason: "phase", Time: time.Now(), Sealed: sealed})
-	signer, err := v.LogSigner()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := manifest.Open(v.LogDir(), v.Origin(), signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Append(recs); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	testlog.Append(t, v, recs)
 	cv, err := custody.Open(dir)
 	if err != nil {
 		t.Fatal(err)

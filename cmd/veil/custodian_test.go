@@ -13,6 +13,7 @@ import (
 
 	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/internal/code"
+	"github.com/veil-photo/veil/internal/testlog"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
@@ -102,18 +103,7 @@ func newTestVault(t *testing.T) *testVault {
 	if err := os.WriteFile(filepath.Join(tv.release, release.IndexFile), []byte(index), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	signer, err := v.LogSigner()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := manifest.Open(v.LogDir(), v.Origin(), signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if _, err := l.Append(recs); err != nil {
-		t.Fatal(err)
-	}
+	testlog.Append(t, v, recs)
 	return tv
 }
 
