@@ -2,6 +2,7 @@ package vault
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,8 +79,11 @@ func TestUnlock(t *testing.T) {
 	if _, err := Unlock(v.Dir(), false); !errors.Is(err, ErrNotLocked) {
 		t.Errorf("Unlock of a free vault: %v", err)
 	}
-	if _, err := Unlock(t.TempDir(), false); err == nil || errors.Is(err, ErrNotLocked) {
-		t.Errorf("Unlock of a folder that is not a vault: %v", err)
+	if _, err := Unlock(t.TempDir(), false); !errors.Is(err, ErrNotVault) {
+		t.Errorf("Unlock of a folder that is not a vault: %v, want ErrNotVault", err)
+	}
+	if _, err := Unlock(filepath.Join(t.TempDir(), "nowhere"), false); !errors.Is(err, ErrNotVault) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Unlock of a missing folder: %v, want ErrNotVault wrapping ErrNotExist", err)
 	}
 
 	// Another host's lock needs force, and then names what it removed.

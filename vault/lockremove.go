@@ -59,7 +59,10 @@ func Unlock(dir string, force bool) (*Removed, error) {
 	f, err := os.OpenFile(name, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		if _, serr := os.Stat(filepath.Join(dir, configFile)); serr != nil {
-			return nil, fmt.Errorf("vault: %s is not a vault: %w", dir, serr)
+			if _, derr := os.Stat(dir); derr != nil {
+				return nil, &NotVaultError{Dir: dir, Err: derr}
+			}
+			return nil, &NotVaultError{Dir: dir}
 		}
 		return nil, ErrNotLocked
 	}
