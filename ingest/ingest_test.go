@@ -169,7 +169,7 @@ func TestIngest(t *testing.T) {
 	put(t, e.inbox, "Bob/pre/.DS_Store", []byte("x"))
 	put(t, e.inbox, "Bob/pre/e.jpg.part", jpg[:100])
 	os.Symlink("a.jpg", filepath.Join(e.inbox, "Jane Doe/before/link.jpg"))
-	syscall.Mkfifo(filepath.Join(e.inbox, "Bob/pre/fifo.jpg"), 0o644)
+	mkfifo(t, filepath.Join(e.inbox, "Bob/pre/fifo.jpg"))
 
 	sum, err := e.run(t, Options{MaxSize: 1 << 20})
 	if err != nil {
