@@ -31,40 +31,10 @@ func newGalleryCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "gallery --release DIR -o SITE [--subject CODE...] [--phase PHASE...]",
 		Short: "Build a static before/after gallery of a release folder (codes only; no vault, no key)",
-		Long: `gallery turns a release folder into a website to browse it: an index with one
-card per subject (its code, phases and intervals, a before/after pair of
-thumbnails, filters by phase and by "has a before and an after"), and a page
-per subject with its photos in clinical order (before, intraop, then after and
-follow-up by interval), a side-by-side and an overlay comparison of any two
-photos with a slider, keyboard navigation, and each photo's code, size and a
-link to the released file.
 
-The site is made from RELEASE and its index.csv only: it never reads the vault
-and needs no key, so whoever may see the release may build its gallery. It
-shows nothing the release does not (codes, phase, interval, format, size).
-Thumbnails (320 px) and previews (1600 px) are new JPEGs made from the
-released pixels, turned upright, with no metadata at all.
+		Long:    helpLong("gallery"),
+		Example: helpExample("gallery"),
 
-Open SITE/index.html in a browser: the site is static and self-contained (no
-server, nothing fetched from elsewhere, a strict Content-Security-Policy), and
-works from disk as from any web server. The links to the released files are
-relative: keep the site beside the release, or publish both side by side.
-
-HEIC and AVIF photos are decoded with libheif's heif-convert when it is on
-PATH (Debian/Ubuntu: apt install libheif-examples; macOS: brew install
-libheif); without it they appear as a placeholder naming the format, with a
-link to the released file. Run gallery again after installing it.
-
-A second run is incremental: only photos new to the release are rendered,
-and the images and pages of photos no longer released (or no longer
-selected) are removed. SITE must be a new or empty folder the first time.
-
-Exit status: 0 ok, 1 error, 2 usage, 4 some photos could not be rendered
-(a damaged file, or one changed since ingest: run 'veil verify --release').`,
-		Example: `  veil gallery --release /srv/release -o /srv/gallery
-  veil gallery --release release -o site --phase before --phase after
-  veil gallery --release release -o site --subject 3f2b1c9e-0d4a-4e8b-9c1f-2a7d5e6b8c40
-  veil gallery --release release -o site --json | jq -c 'select(.event=="failed")'`,
 		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Release == "" || opts.Site == "" {

@@ -50,62 +50,10 @@ func newIngestCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "ingest --vault DIR --out RELEASE [flags] INBOX...",
 		Short: "Take photos from inbox folders into the vault, the release folder and the log",
-		Long: `ingest makes one pass over the inbox folders. Each photo is encrypted into
-the vault, stripped of identifying metadata into RELEASE/<subject>/<photo>.<ext>
-under random codes, and logged in the signed manifest; only then is the
-source removed (--keep-source keeps it). RELEASE/index.csv lists the released
-photos (photo, subject, phase, interval, format, width, height, sha256); ingest keeps
-it equal to what the log says. Formats: JPEG, PNG, WebP, HEIC (iPhone) and
-AVIF.
 
-A file is taken once its size and modification time have not changed for
---settle; hidden files and the temporary names of copies in progress are
-skipped. A JPEG, PNG, WebP or HEIC that ends before its own end marker and
-was written to in the last 5 minutes is a copy still arriving (a network
-copy that paused): it is left for the next run; older, it is damaged and
-quarantined. --exclude PATTERN skips files and folders (never quarantined,
-never removed): the pattern is matched, case ignored, against the name and
-against the path under the inbox ('*.mov', 'Scans/*', '*/raw/*'). By
-default the Live Photo videos (*.mov) and edit sidecars (*.aae) of an iPhone
-or Mac Photos export are skipped and stay in the inbox; see
-docs/nightly-ingest.md.
+		Long:    helpLong("ingest"),
+		Example: helpExample("ingest"),
 
-Files that cannot be taken — a path the layout does not match, an unknown
-phase, a patient name that resembles another patient's (see below), an
-empty or oversized file, a symbolic link, a FIFO or device, an
-unsupported format (TIFF, RAW, GIF...), a damaged photo, or one whose stripped
-copy fails its self-check — are moved to INBOX/.quarantine/<same path> with a
-<name>.reason.txt, logged, and make veil exit with status 4. The same bytes
-ingested again, under any name, are logged as a duplicate and not stored twice.
-
-Exit status: 0 everything taken; 1 error (the run stopped; what was not
-committed is still in the inbox); 2 usage; 4 finished, but some files were
-quarantined; 5 finished, but files that veil should have taken, quarantined or
-removed are still in the inbox: a committed source it could not remove, a
-file or folder it could not read, a file it could not move into quarantine.
-Each gets a line saying what and why; it is usually a permission of the veil
-user (see docs/permissions.md). 5 wins over 4.
-
-` + layout.LayoutHelp + `
-
-The vault lock is held for the run. A crash or power cut at any moment leaves
-every photo either fully committed or still in the inbox; the next run cleans
-up what the interrupted one left behind.
-
-Events never join an inbox path (a patient's name) to a code: ingested and
-duplicate events carry codes only. Inbox paths are shown only on a terminal:
---json and output to a file or a pipe (cron, systemd) name a quarantined file
-by its ticket (also written in its reason file) and a reason category, and
-lines carry an RFC 3339 time. --quiet prints nothing on success; -v adds a
-line per committed file (codes only).`,
-		Example: `  veil ingest --vault /srv/veil/vault --out /srv/release /srv/inbox
-  veil ingest --vault /srv/veil/vault --out /srv/release --layout '{patient} ({id})/{phase}/*' /srv/inbox
-  veil ingest --vault /srv/veil/vault --out /srv/release --phase-alias recheck=followup:P6W /srv/inbox
-  veil ingest --vault /srv/veil/vault --out /srv/release --layout '{patient}_{phase}_*' --settle 10s /srv/inbox
-  veil ingest --vault /srv/veil/vault --out /srv/release --dry-run /srv/inbox
-  veil ingest --vault /srv/veil/vault --out /srv/release --exclude '*.mov' --exclude '*.aae' --exclude 'Scans/*' /srv/inbox
-  veil ingest --vault /srv/veil/vault --out /srv/release --gallery /srv/gallery /srv/inbox
-  veil ingest --vault /srv/veil/vault --out /srv/release --json /srv/inbox | jq -c 'select(.event=="quarantined")'`,
 		Args: argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
 			usage := func(format string, a ...any) error {

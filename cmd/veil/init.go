@@ -31,18 +31,10 @@ func newInitCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "init --vault DIR --custodian-out FILE",
 		Short: "Create a vault and the custodian identity that alone can reverse codes",
-		Long: `Create a vault in DIR (which must be new or empty) and write the custodian
-identity, protected by a passphrase, to FILE.
 
-The ingest host keeps only public keys: it can add originals to the vault but
-never read them. FILE is the one key that decrypts them; move it off this host.
-VAULT/auditor.pub holds the public keys an auditor pins.
+		Long:    helpLong("init"),
+		Example: helpExample("init"),
 
-The passphrase is read from --passphrase-file, from the first line printed by
---passphrase-command, or typed twice on the terminal.`,
-		Example: `  veil init --vault /srv/veil/vault --custodian-out /media/safe/custodian.age
-  veil init --vault /srv/veil/vault --custodian-out custodian.age --passphrase-file /root/pass.txt \
-      --custodian-recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p`,
 		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" || opts.CustodianOut == "" {

@@ -12,11 +12,10 @@ func newManCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "man DIR",
 		Short: "Write veil's man pages (section 1) into DIR",
-		Long: `man writes one man page per command, generated from the same text as
---help, into DIR (created if missing): veil.1, veil-ingest.1, ... Install
-them where man finds them, for example /usr/local/share/man/man1.`,
-		Example: `  veil man /usr/local/share/man/man1 && mandb -q
-  veil man ./man && man ./man/veil-ingest.1`,
+
+		Long:    helpLong("man"),
+		Example: helpExample("man"),
+
 		Args: argsRange(1, 1, "a folder to write the pages to"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := os.MkdirAll(args[0], 0o755); err != nil {

@@ -24,27 +24,14 @@ type QuarantineOptions struct {
 	Paths bool
 }
 
-const quarantinePHI = `Quarantined files are named by their inbox paths, which hold patients' names.
-On a terminal, veil shows the paths and what went wrong. With --json, or when
-the output is not a terminal (a log, cron mail, a pipe), each file is named
-only by its inbox folder, its ticket (the one the ingest logs named it by,
-also in its reason file) and its reason category, as the logs of ingest and
-watch do. --paths shows paths and explanations there too: use it only where
-the output stays with staff.`
-
 func newQuarantineCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "quarantine",
 		Short: "List the files in an inbox's quarantine, or move fixed ones back into the inbox",
-		Long: `A file that veil cannot take goes to INBOX/.quarantine/<same path>, with a
-<file>.reason.txt beside it that says why and where it was. quarantine list
-shows them; quarantine retry moves them back to where they were, for the next
-run to take, once the problem is fixed (a phase alias added, a damaged copy
-replaced, a look-alike name resolved).
 
-` + quarantinePHI,
-		Example: `  veil quarantine list /srv/inbox
-  veil quarantine retry /srv/inbox q-3fa94c01d2`,
+		Long:    helpLong("quarantine"),
+		Example: helpExample("quarantine"),
+
 		Args: argsRange(0, 0, ""),
 	}
 	c.AddCommand(newQuarantineListCommand(), newQuarantineRetryCommand())
@@ -56,16 +43,10 @@ func newQuarantineListCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "list INBOX... [--json] [--paths]",
 		Short: "List the files in the inboxes' quarantine with their reasons",
-		Long: `list shows each file in INBOX/.quarantine: where it was in the inbox, the
-reason category and what exactly went wrong (from its reason file), when it
-was quarantined, and its ticket. A file without a reason file of veil's (put
-there by hand) is listed with reason "unknown".
 
-` + quarantinePHI + `
+		Long:    helpLong("quarantine-list"),
+		Example: helpExample("quarantine-list"),
 
-Exit status: 0 ok (also when the quarantine is empty), 1 error, 2 usage.`,
-		Example: `  veil quarantine list /srv/inbox
-  veil quarantine list --json /srv/inbox /srv/inbox-ward2 | jq -r .ticket`,
 		Args: argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runQuarantineList(opts, args, c.OutOrStdout())
@@ -80,24 +61,10 @@ func newQuarantineRetryCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "retry INBOX... [FILE-OR-TICKET...]",
 		Short: "Move quarantined files back to where they were in the inbox",
-		Long: `retry moves quarantined files back to where their reason file says they were
-in the inbox, and removes the reason file, so that the next ingest or watch
-pass takes them again. Fix the problem first: a file retried unchanged is
-quarantined again.
 
-Arguments are inbox folders (retry all of their quarantine), and optionally
-which files: a path in an inbox's .quarantine (a file, or a folder of them)
-or a ticket (q-...) from the logs. retry never replaces a file: if something
-is already at the old place (the photo was copied in again), that file stays
-in quarantine and is reported. It does not need the vault.
+		Long:    helpLong("quarantine-retry"),
+		Example: helpExample("quarantine-retry"),
 
-` + quarantinePHI + `
-
-Exit status: 0 all retried, 1 error, 2 usage, 4 some files could not be retried
-(each is reported).`,
-		Example: `  veil quarantine retry /srv/inbox
-  veil quarantine retry /srv/inbox q-3fa94c01d2
-  veil quarantine retry "/srv/inbox/.quarantine/Jane Doe/post op"`,
 		Args: argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runQuarantineRetry(c, opts, args, c.OutOrStdout(), c.ErrOrStderr())

@@ -22,28 +22,10 @@ func newRekeyCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "rekey --vault DIR --identity FILE [--add-recipient AGE1...] [--remove-recipient AGE1...]",
 		Short: "Custodian: change who originals are encrypted to (logged, signed)",
-		Long: `rekey changes the age recipients every new original is encrypted to — a
-second custodian or an offline backup key added, a departed one removed —
-as the custodian, and only so: the change is a config record in the log,
-signed with the custodian's key, and only then are vault.json and
-auditor.pub rewritten. veil ingest and veil watch refuse to encrypt while
-vault.json differs from the latest config record, and veil verify reports
-the difference: whoever can merely write the vault folder cannot send
-originals to their own key.
 
-Without --add-recipient or --remove-recipient, rekey commits the
-recipients in effect: run it once on a vault made by an older veil (whose
-log holds no config record yet) after checking vault.json, and to restore a
-vault.json that someone changed. The custodian's own recipient always stays.
-Originals already in the vault keep the recipients they were encrypted to.
+		Long:    helpLong("rekey"),
+		Example: helpExample("rekey"),
 
-After a change, give the new VAULT/auditor.pub to your auditors to pin.`,
-		Example: `  # add a second custodian's key
-  veil rekey --vault /srv/veil --identity /media/safe/custodian.age \
-      --add-recipient age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq
-
-  # commit the keys of a vault made before config records existed
-  veil rekey --vault /srv/veil --identity /media/safe/custodian.age`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" || opts.Identity == "" {

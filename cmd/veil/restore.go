@@ -24,15 +24,10 @@ func newRestoreCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "restore --vault DIR --identity FILE --reason TEXT -o DIR CODE...",
 		Short: "Custodian: decrypt the originals of photo or subject codes (logged)",
-		Long: `restore decrypts the original of each photo code, or of every photo of a
-subject code, into DIR as <photo code>-<original name>. A file is written
-under a temporary name and kept only when its SHA-256 equals the one sealed in
-the photo's record; existing files are never overwritten.
 
-As with reveal, veil first verifies the log, then logs the access with the
-reason, signed by the custodian, and only then decrypts.`,
-		Example: `  veil restore --vault /srv/veil/vault --identity /media/safe/custodian.age \
-      --reason "litigation hold 2025-03" -o /media/safe/originals 8b0e6c1d-2f3a-4b5c-8d9e-0f1a2b3c4d5e`,
+		Long:    helpLong("restore"),
+		Example: helpExample("restore"),
+
 		Args: argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
 			codes, err := checkCustodianArgs(c, opts.CustodianOptions, args)

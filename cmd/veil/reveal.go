@@ -17,20 +17,10 @@ func newRevealCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "reveal --vault DIR --identity FILE --reason TEXT CODE...",
 		Short: "Custodian: show who and what a photo or subject code stands for (logged)",
-		Long: `reveal shows, for a photo code, the original file's name and path, the
-patient key, the phase and the subject; for a subject code, the same for every
-photo of that subject.
 
-Before anything is decrypted, veil verifies the log (and refuses if anything
-is wrong), then appends an access record with the codes and the reason, signed
-with the custodian's key, and re-signs the checkpoint. Auditors see every
-reveal. The reason is public to them: do not put patient names in it.
+		Long:    helpLong("reveal"),
+		Example: helpExample("reveal"),
 
-reveal's output, text or --json ("revealed" events), carries patient names
-and inbox paths by its nature: it is for the custodian's eyes, never for a
-log, a ticket or a chat.`,
-		Example: `  veil reveal --vault /srv/veil/vault --identity /media/safe/custodian.age \
-      --reason "patient request, ticket 2025-114" 3f1c2a9e-4b7d-4c1e-9a2f-5d6e7f8a9b0c`,
 		Args: argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
 			codes, err := checkCustodianArgs(c, opts, args)

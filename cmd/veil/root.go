@@ -20,20 +20,10 @@ func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "veil",
 		Short: "Strip identifying metadata from clinical photos and code them, with an encrypted vault and a signed log",
-		Long: `veil takes clinical before/after photos, removes what in the file can identify
-the patient, the place, the time or the device (EXIF, GPS, XMP, IPTC, comments,
-thumbnails, trailers), gives each photo and each patient a random code, keeps the
-untouched original encrypted in a local vault, and records every step in a signed,
-append-only manifest.
 
-Paths and secrets can come from VEIL_* environment variables or a config
-file instead of flags: see 'veil config --help'.
+		Long:    helpLong("veil"),
+		Example: helpExample("veil"),
 
-A face photo stays identifiable: veil's output is coded data (HIPAA 164.514(c)),
-not de-identified data in the Safe Harbor sense.`,
-		Example: `  veil init --vault /srv/veil/vault --custodian-out /media/safe/custodian.age
-  veil ingest --vault /srv/veil/vault --out /srv/release /srv/inbox
-  veil verify --vault /srv/veil/vault --pub auditor.pub --release /srv/release`,
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -23,26 +23,10 @@ func newScanCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "scan [--json] PATH...",
 		Short: "List the identifying metadata each photo carries (read-only)",
-		Long: `scan reads photos and lists, by category, the metadata in them that can
-identify a patient, a place, a time or a device:
 
-  gps        location (EXIF GPS, XMP location)
-  dates      capture and edit times
-  device     make, model, serial numbers, lens, software
-  text       people and free text: artist, owner, copyright, comments,
-             XMP, IPTC, PNG text chunks
-  thumbnail  embedded thumbnails and preview images (EXIF IFD1, MPF, JFIF)
-  makernote  vendor-private blocks
-  trailer    bytes after the end of the image (e.g. motion-photo video)
-  other      other metadata that strip also removes
+		Long:    helpLong("scan"),
+		Example: helpExample("scan"),
 
-Directories are walked recursively, skipping what ingest skips (hidden
-files, copies in progress, system files such as Thumbs.db). Values are
-not printed unless --values is given, so that scanning a folder does not copy
-patient names into a terminal log. scan never changes a file.`,
-		Example: `  veil scan IMG_0001.jpg
-  veil scan --values ~/inbox
-  veil scan --json photos/ | jq 'select(.findings | length > 0) | .path'`,
 		Args: argsRange(1, -1, "a photo or folder to scan"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runScan(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())

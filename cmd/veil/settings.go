@@ -229,28 +229,10 @@ func newConfigCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "config",
 		Short: "Show the effective settings and where each came from",
-		Long: `config shows each setting veil takes from the environment or the config
-file, its value and where it came from: flag (given to config itself, to
-preview), env (a VEIL_* variable), file (the config file) or default. A flag
-given to a command wins over the environment, which wins over the file.
 
-The config file is TOML, read from $VEIL_CONFIG if set, else from
-/etc/veil/veil.toml (practice-wide), else from $XDG_CONFIG_HOME/veil/veil.toml
-(~/.config/veil/veil.toml). Only the first found is read. For example:
+		Long:    helpLong("config"),
+		Example: helpExample("config"),
 
-  vault   = "/srv/veil/vault"
-  out     = "/srv/veil/release"
-  layout  = "{patient} ({id})/{phase}/*"
-  settle  = "10s"
-  workers = 4
-  exclude = ["*.MOV", "*.AAE"]
-  phase_alias = ["nachher=after"]
-
-An unknown key is an error. In the environment, list settings (VEIL_EXCLUDE,
-VEIL_PHASE_ALIAS) separate their values with ':'.`,
-		Example: `  veil config
-  VEIL_VAULT=/srv/veil/vault veil config --json
-  VEIL_CONFIG=/srv/veil/veil.toml veil ingest /srv/inbox`,
 		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runConfig(c, c.OutOrStdout())

@@ -29,30 +29,10 @@ func newStripCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "strip -o OUTDIR PATH...",
 		Short: "Write stripped copies of photos (no vault, no codes)",
-		Long: `strip writes a copy of each photo with its identifying metadata removed:
-EXIF (GPS, dates, device serials, maker notes, thumbnails), XMP, IPTC,
-comments, text chunks and anything after the end of the image. The image data
-is copied byte for byte, never re-encoded; the orientation and colour profile
-are kept. Formats: JPEG, PNG, WebP, HEIC (iPhone) and AVIF ('veil version'
-lists them).
 
-Directories are walked recursively, skipping what ingest skips (hidden files,
-copies in progress, system files such as Thumbs.db), and the copies keep
-their relative names under OUTDIR. Inputs are never modified or overwritten;
-an existing output is refused unless --force is given. Each copy is written to
-a temporary file, checked by re-parsing, and only then renamed into place.
-Copies are made durable in batches (one file-system sync per batch, before
-the batch is renamed into place), so a copy that has its final name is
-complete even after a power cut; --no-sync skips this, like cp.
+		Long:    helpLong("strip"),
+		Example: helpExample("strip"),
 
-strip does not touch a vault and assigns no codes: it is for one-off use and
-pipelines. For the coded, logged workflow use 'veil ingest'.
-
-Files that cannot be stripped (damaged, unsupported format such as TIFF) are
-listed with the reason and veil exits with status 4.`,
-		Example: `  veil strip -o clean/ IMG_0001.jpg IMG_0002.png
-  veil strip -o /srv/release/batch7 --workers 4 ~/inbox/batch7
-  veil strip -o out/ --json photos/ | jq -r 'select(.event=="refused") | .path'`,
 		Args: argsRange(1, -1, "a photo or folder to strip"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.OutDir == "" {

@@ -21,20 +21,10 @@ func newUnlockCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "unlock --vault DIR [--force]",
 		Short: "Remove the lock a crashed writer left on the vault",
-		Long: `Remove the vault lock of a veil ingest or watch that no longer runs, and say
-whose lock it was (command, pid, host, since when).
 
-veil ingest and watch break the lock of a crashed writer on this host by
-themselves; unlock is for a lock they refuse. It refuses too while the writer
-named in the lock runs on this host. A lock of another host sharing the vault
-needs --force: check on that host that veil no longer runs there first. A
-writer touches its lock every minute; a lock of another host untouched for 10
-minutes is reported as stale at once by ingest and watch, with this command.
+		Long:    helpLong("unlock"),
+		Example: helpExample("unlock"),
 
-Exit codes: 0 the lock was removed, or there was none; 1 refused or error;
-2 usage.`,
-		Example: `  veil unlock --vault /srv/veil
-  veil unlock --vault /srv/veil --force    # the lock of another host`,
 		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" {

@@ -30,28 +30,10 @@ func newVerifyCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "verify --vault DIR [--pub FILE] [--release DIR] [--checkpoint FILE]",
 		Short: "Audit the vault's signed log, its blobs and the release folder (public keys only)",
-		Long: `verify is the auditor's command. With public keys only, it recomputes the
-Merkle tree of the log and checks the signed checkpoint; checks every record's
-schema and every access record's custodian signature; checks that every
-encrypted original is present with the logged hash and size and that no blob
-lacks a record; and with --release, that every released file has the logged
-hash, that no released file is unknown to the log, and that index.csv lists
-every logged photo exactly as logged (subject, phase, format, size, hash),
-once and in log order.
 
---pub FILE is the auditor.pub you pinned when the vault was created, kept
-outside the vault: keys are then taken from it, and a vault.json or a
-VAULT/auditor.pub whose keys differ is a finding. Without --pub, or with the
-vault's own copy, verify trusts keys that whoever controls the vault can
-replace, which proves nothing against them.
+		Long:    helpLong("verify"),
+		Example: helpExample("verify"),
 
---checkpoint FILE keeps the log's signed checkpoint between audits: the first
-run stores it; later runs prove that the log still contains it (a log rolled
-back or rewritten, even with the log key, is a finding) and then advance it.
-
-Each finding is one line; exit status 3 means at least one finding.`,
-		Example: `  veil verify --vault /srv/veil/vault --pub auditor.pub --checkpoint veil.checkpoint
-  veil verify --vault /srv/veil/vault --pub auditor.pub --release /srv/release --json`,
 		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" {

@@ -19,14 +19,10 @@ func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print veil's version and the formats this build can strip",
-		Long: `version prints veil's version, the Go version and platform it was built
-with, and the photo formats this build can strip. A release build carries
-its version; a build from source carries its module version, or the VCS
-revision it was built from ("devel-<revision>", "-dirty" with local changes).
-'veil --version' prints the first line only.`,
-		Example: `  veil version
-  veil --version
-  veil version --json | jq -r .version`,
+
+		Long:    helpLong("version"),
+		Example: helpExample("version"),
+
 		Args: argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			var names []string

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/ingest"
-	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/internal/filekind"
 )
 
@@ -25,41 +24,10 @@ func newWatchCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "watch --vault DIR --out RELEASE [flags] INBOX...",
 		Short: "Ingest photos as they arrive in inbox folders, until stopped",
-		Long: `watch does what 'veil ingest' does, continuously: it watches the inbox folders
-(and every folder created or moved into them) and makes a pass over them a
---settle time after files arrive, so that a photo dropped into the inbox is
-in the release folder within seconds. It also makes a pass when it starts,
-taking whatever arrived while it was stopped, and every --rescan, because
-file system events are lost when too many arrive at once and on network
-shares.
 
-A file is taken only once its size and modification time have not changed
-for --settle; hidden files and the temporary names of copies in progress
-(.part, .crdownload, .tmp, ~$...) are never touched, nor are files that
---exclude names (by default the *.mov and *.aae sidecars of iPhone exports).
-A photo that ends early and was written to in the last 5 minutes is taken
-for a copy still arriving and looked at again later. Each pass uses the
-engine and commit order of 'veil ingest'.
+		Long:    helpLong("watch"),
+		Example: helpExample("watch"),
 
-Each pass holds the vault lock and releases it when done, so that a nightly
-'veil ingest' on the same vault can run between passes. If another writer
-holds the lock when a pass is due, watch says who and waits for it.
-
-SIGINT or SIGTERM stops watch: the files in hand are finished and committed,
-the checkpoint signed, and watch exits 0. Quarantined files are reported as
-they happen and do not change the exit status. Files that veil should have
-taken, quarantined or removed but could not (a committed source it cannot
-remove, an unreadable file or folder, a file it cannot move into quarantine)
-are reported on every pass that meets them; if the last pass before the stop
-still met some, watch exits 5 (see 'veil ingest --help' for every status).
-
-Lines carry a timestamp (RFC 3339 when not on a terminal) and, as with
-'veil ingest', name no inbox file unless printed on a terminal; --json prints
-the events of 'veil ingest --json' plus "waiting", "ready" and "stopped".
-
-` + layout.LayoutHelp,
-		Example: `  veil watch --vault /srv/veil/vault --out /srv/release /srv/inbox
-  veil watch --vault /srv/veil/vault --out /srv/release --settle 5s --rescan 5m /srv/inbox`,
 		Args: argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
 			usage := func(format string, a ...any) error {
