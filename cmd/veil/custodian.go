@@ -11,6 +11,7 @@ import (
 	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/internal/filekind"
+	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -86,10 +87,10 @@ func custodyError(err error, o CustodianOptions, stderr io.Writer) error {
 	switch {
 	case errors.As(err, &dirty):
 		for _, f := range dirty.Findings {
-			fmt.Fprintf(stderr, "veil: %s\n", oneLine(f.String()))
+			fmt.Fprintf(stderr, "veil: %s\n", ui.OneLine(f.String()))
 		}
 		return fmt.Errorf("%w: the log has %s; nothing was revealed (run veil verify and investigate first)",
-			errVerifyFailed, plural(len(dirty.Findings)+dirty.Omitted, "finding"))
+			errVerifyFailed, ui.Plural(len(dirty.Findings)+dirty.Omitted, "finding"))
 	case errors.As(err, &unknown):
 		codes := make([]string, len(unknown.Codes))
 		for i, c := range unknown.Codes {
@@ -102,14 +103,6 @@ func custodyError(err error, o CustodianOptions, stderr io.Writer) error {
 		return fmt.Errorf("%s is not a custodian of the vault %s (its key is not in vault.json)", o.Identity, o.Vault)
 	}
 	return err
-}
-
-// printLogged is the custodian's confirmation that the access is on record,
-// with its receipt: the signed checkpoint that covers it, which the auditor
-// pins so that the access can never be erased unseen.
-func printLogged(stderr io.Writer, action string, codes int, g *custody.Grant) {
-	fmt.Fprintf(stderr, "veil: logged %s of %s as record %d, signed by the custodian key\n", action, plural(codes, "code"), g.Record)
-	fmt.Fprintf(stderr, "veil: receipt (the signed checkpoint that includes this access; give it to your auditor):\n%s", g.Receipt)
 }
 
 // saveReceipt writes the access's receipt to file, if one was asked for.

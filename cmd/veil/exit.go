@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/custody"
+	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
@@ -131,19 +132,19 @@ func isCobraUsage(err error) bool {
 // Unless w is a terminal, inbox paths in the message are redacted (they
 // hold patients' names) and control characters are always escaped.
 func reportError(w io.Writer, err error, debug bool) {
-	terminal := isTerminal(w)
-	msg := logSafe(err, terminal)
+	terminal := ui.IsTerminal(w)
+	msg := ui.LogSafe(err, terminal)
 	var ue usageError
 	if isCobraUsage(err) && !errors.As(err, &ue) {
 		msg += " (see 'veil --help')"
 	}
-	fmt.Fprintf(w, "veil: %s\n", oneLine(msg))
+	fmt.Fprintf(w, "veil: %s\n", ui.OneLine(msg))
 	if debug {
-		var ie inboxError
+		var ie ui.InboxError
 		errors.As(err, &ie)
 		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-			shown := error(inboxError{err: e, inboxes: ie.inboxes})
-			fmt.Fprintf(w, "veil: debug: %T: %s\n", e, oneLine(logSafe(shown, terminal)))
+			shown := error(ui.InboxError{Err: e, Inboxes: ie.Inboxes})
+			fmt.Fprintf(w, "veil: debug: %T: %s\n", e, ui.OneLine(ui.LogSafe(shown, terminal)))
 		}
 	}
 }
@@ -162,14 +163,8 @@ func jsonMode(c *cobra.Command) bool {
 // {"time","level":"error","event":"error","message","exit"}, with inbox
 // paths redacted as for any log.
 func reportErrorJSON(w io.Writer, err error) {
-	newEventLog(w, "").emit(slog.LevelError, "error",
-		slog.String("message", oneLine(logSafe(err, false))), slog.Int("exit", exitCode(err)))
-}
-
-// oneLine keeps an error on one line: file names and library messages can
-// carry newlines, which would break log parsing.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	ui.NewEventLog(w, "").Emit(slog.LevelError, "error",
+		slog.String("message", ui.OneLine(ui.LogSafe(err, false))), slog.Int("exit", exitCode(err)))
 }
 
 // argsRange is cobra.RangeArgs with an error that maps to exit code 2.

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"os/exec"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/gallery"
 	"github.com/veil-photo/veil/internal/code"
+	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/release"
 )
 
@@ -57,24 +59,6 @@ func newGalleryCommand() *cobra.Command {
 	return c
 }
 
-// galleryEvent is what --json prints for each photo. It carries codes
-// only, like the site.
-type galleryEvent struct {
-	Event   string `json:"event"` // rendered, placeholder, failed, removed
-	Photo   string `json:"photo"`
-	Subject string `json:"subject,omitempty"`
-	Format  string `json:"format,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-}
-
-// gallerySummary is the last JSON object: every count, zeros included.
-type gallerySummary struct {
-	Event string `json:"event"` // summary
-	Site  string `json:"site"`
-	gallery.Stats
-	Seconds float64 `json:"seconds"`
-}
-
 func runGallery(ctx context.Context, opts GalleryOptions, stdout, stderr io.Writer, cmdPath string) error {
 	start := time.Now()
 	gopts := gallery.Options{Release: opts.Release, Site: opts.Site, Phases: opts.Phases, Workers: opts.Workers}
@@ -94,38 +78,14 @@ func runGallery(ctx context.Context, opts GalleryOptions, stdout, stderr io.Writ
 	}
 	gopts.HEIFConvert = heifConvertPath()
 
-	enc := newEventLog(stdout, "")
-	prog := newProgress(opts.Quiet, opts.JSON)
-	st, err := gallery.Build(ctx, gopts, func(e gallery.Event) {
-		prog.add(0)
-		ev := galleryEvent{Event: string(e.Action), Photo: e.Photo.String(), Format: e.Format}
-		if !e.Subject.IsZero() {
-			ev.Subject = e.Subject.String()
-		}
-		if e.Err != nil {
-			ev.Reason = oneLine(e.Err.Error())
-		}
-		switch {
-		case opts.JSON:
-			enc.Encode(ev)
-		case e.Action == gallery.Failed:
-			prog.println(stderr, "veil: "+ev.Reason)
-		case !opts.Quiet && e.Action == gallery.Placeholder && gopts.HEIFConvert == "":
-			prog.println(stderr, "veil: "+ev.Photo+": "+ev.Format+" shown as a placeholder: install libheif's heif-convert to render it")
-		}
-	})
-	prog.done()
+	prog := ui.NewProgress(os.Stderr, !opts.Quiet && !opts.JSON && ui.IsTerminal(os.Stderr))
+	pr := ui.NewGalleryPrinter(stdout, stderr, opts.JSON, opts.Quiet, gopts.HEIFConvert == "", prog)
+	st, err := gallery.Build(ctx, gopts, pr.Photo)
+	prog.Done()
 	if err != nil {
 		return galleryError(err)
 	}
-	secs := time.Since(start).Seconds()
-	if opts.JSON {
-		enc.Encode(gallerySummary{Event: "summary", Site: opts.Site, Stats: st, Seconds: secs})
-	} else if !opts.Quiet {
-		fmt.Fprintf(stdout, "gallery %s: %s, %s: rendered %d, kept %d, placeholders %d, failed %d, removed %d, %.1f s\n",
-			opts.Site, plural(st.Subjects, "subject"), plural(st.Photos, "photo"),
-			st.Rendered, st.Kept, st.Placeholders, st.Failed, st.Removed, secs)
-	}
+	pr.Summary(opts.Site, st, time.Since(start).Seconds())
 	if st.Failed > 0 {
 		return partialError{refused: st.Failed, verb: "not rendered"}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/layout"
 	"github.com/veil-photo/veil/internal/filekind"
+	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
 )
@@ -218,11 +219,11 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	if err != nil {
 		return err
 	}
-	pr := &printer{json: opts.JSON, quiet: opts.Quiet, paths: isTerminal(stderr), verbose: globalOpts.Verbose, stdout: stdout, stderr: stderr, inboxes: inboxes}
+	pr := &ui.Printer{JSON: opts.JSON, Quiet: opts.Quiet, Paths: ui.IsTerminal(stderr), Verbose: globalOpts.Verbose, Stdout: stdout, Stderr: stderr, Inboxes: inboxes}
 	// note prints what only a person at the terminal needs to know.
 	note := func(text string) {
 		if !opts.Quiet && !opts.JSON {
-			pr.problem("", text)
+			pr.Problem("", text)
 		}
 	}
 	var lock *vault.Lock // none in a dry run, which changes nothing
@@ -230,7 +231,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		// veil watch takes the lock for a few seconds per pass, so the
 		// nightly run waits its turn rather than failing.
 		lock, err = vault.WaitLock(ctx, opts.Vault, "veil ingest", opts.Wait, func(le *vault.LockedError) {
-			pr.waiting("", fmt.Sprintf("%v; waiting up to %v", le, opts.Wait))
+			pr.Waiting("", fmt.Sprintf("%v; waiting up to %v", le, opts.Wait))
 		})
 		if err != nil {
 			var le *vault.LockedError
@@ -265,18 +266,18 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		note(fmt.Sprintf("removed %d leftovers of an interrupted run (unlogged blobs or released files, temporary files)", n))
 	}
 
-	pr.prog = newIngestProgress(opts.Quiet, opts.JSON, inboxes)
-	sum, runErr := p.Run(ctx, inboxes, pr.file)
-	pr.prog.done()
+	pr.Progress = ui.NewIngestProgress(os.Stderr, !opts.Quiet && !opts.JSON && ui.IsTerminal(os.Stderr), inboxes)
+	sum, runErr := p.Run(ctx, inboxes, pr.File)
+	pr.Progress.Done()
 	if err := p.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	pr.summary("summary", opts.DryRun, sum, runErr)
+	pr.Summary("summary", opts.DryRun, sum, runErr)
 	if !opts.DryRun {
 		refreshGallery(ctx, pr, opts.Out, opts.Gallery, sum)
 	}
 	if runErr != nil {
-		return withInboxes(runErr, inboxes)
+		return ui.WithInboxes(runErr, inboxes)
 	}
 	if sum.Tampered > 0 {
 		return fmt.Errorf("%w: the release folder's %s was changed by someone (see above)", errVerifyFailed, release.IndexFile)

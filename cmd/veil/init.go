@@ -10,6 +10,7 @@ import (
 	"filippo.io/age"
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/custody"
+	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -77,7 +78,7 @@ func runInit(opts InitOptions, out io.Writer) error {
 	dir := v.Dir()
 	switch {
 	case globalOpts.JSON:
-		newEventLog(out, "").emit(slog.LevelInfo, "created", slog.String("vault", dir), slog.String("id", cfg.ID),
+		ui.NewEventLog(out, "").Emit(slog.LevelInfo, "created", slog.String("vault", dir), slog.String("id", cfg.ID),
 			slog.Any("recipients", cfg.Recipients), slog.String("custodian_file", opts.CustodianOut))
 		return nil
 	case globalOpts.Quiet:

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/veil-photo/veil/internal/ui"
 )
 
 // phiNames are the inbox path components of phiInbox: none may reach a log.
@@ -156,7 +157,7 @@ func TestNoPHIInLogs(t *testing.T) {
 	t.Run("fatal", func(t *testing.T) {
 		// An error line naming an inbox file, as a failed read prints it.
 		in := "/srv/inbox"
-		err := withInboxes(errors.New("ingest: /srv/inbox/Mary Major/before/IMG_7781.jpg: input/output error"), []string{in})
+		err := ui.WithInboxes(errors.New("ingest: /srv/inbox/Mary Major/before/IMG_7781.jpg: input/output error"), []string{in})
 		var b bytes.Buffer
 		reportError(&b, err, true)
 		checkNoPHI(t, "a fatal error line", b.String())

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +10,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/inbox"
+	"github.com/veil-photo/veil/internal/ui"
 )
 
 // QuarantineOptions are the flags of veil quarantine list and retry.
@@ -80,87 +79,8 @@ func addQuarantineFlags(c *cobra.Command, o *QuarantineOptions) {
 	f.BoolVar(&o.Paths, "paths", false, "show paths and explanations also with --json or off a terminal (they name patients)")
 }
 
-// quarantineJSON is the --json form of a quarantined file.
-type quarantineJSON struct {
-	Event   string    `json:"event"` // "quarantined", "retried", "not_retried"
-	Inbox   string    `json:"inbox"`
-	Ticket  string    `json:"ticket,omitempty"`
-	Reason  string    `json:"reason"`
-	Bytes   int64     `json:"bytes"`
-	Since   time.Time `json:"since"`
-	Path    string    `json:"path,omitempty"`    // with --paths
-	From    string    `json:"from,omitempty"`    // with --paths
-	Message string    `json:"message,omitempty"` // with --paths
-	To      string    `json:"to,omitempty"`      // retried, with --paths
-	Error   string    `json:"error,omitempty"`   // not_retried: the kind of problem, or with --paths the error
-}
-
-// quarantinePrinter prints quarantined files for staff at a terminal, or
-// for a log without paths.
-type quarantinePrinter struct {
-	w     io.Writer
-	json  bool
-	paths bool // paths and explanations may be shown
-}
-
-func newQuarantinePrinter(opts QuarantineOptions, w io.Writer) *quarantinePrinter {
-	return &quarantinePrinter{w: w, json: opts.JSON, paths: opts.Paths || !opts.JSON && isTerminal(w)}
-}
-
-func (p *quarantinePrinter) object(event string, q ingest.QuarantinedFile, to string, err error) {
-	out := quarantineJSON{Event: event, Inbox: q.Inbox, Ticket: q.Ticket, Reason: q.Reason, Bytes: q.Size, Since: q.Since.UTC()}
-	if p.paths {
-		out.Path, out.From, out.Message, out.To = q.Path, q.Rel, q.Why, to
-	}
-	if err != nil {
-		out.Error = retryProblem(err)
-		if p.paths {
-			out.Error = oneLine(err.Error())
-		}
-	}
-	json.NewEncoder(p.w).Encode(out)
-}
-
-// name is how a line names a file: its quarantine path on a terminal, else
-// its inbox and ticket.
-func (p *quarantinePrinter) name(q ingest.QuarantinedFile) string {
-	if p.paths {
-		return escapeName(q.Path)
-	}
-	t := "without a ticket"
-	if q.Ticket != "" {
-		t = "ticket " + q.Ticket
-	}
-	return fmt.Sprintf("a file in %s (%s, %s)", escapeName(q.Inbox), q.Reason, t)
-}
-
-func (p *quarantinePrinter) listed(q ingest.QuarantinedFile) {
-	if p.json {
-		p.object("quarantined", q, "", nil)
-		return
-	}
-	when := q.Since.Local().Format("2006-01-02 15:04")
-	if !p.paths {
-		fmt.Fprintf(p.w, "%s, quarantined %s, %s\n", p.name(q), when, plural(int(q.Size), "byte"))
-		return
-	}
-	fmt.Fprintln(p.w, p.name(q))
-	fmt.Fprintf(p.w, "  %s: %s\n", q.Reason, escapeName(oneLine(q.Why)))
-	from := "from " + escapeName(q.Rel)
-	if q.Unknown {
-		from = "no reason file of veil's: retry puts it at " + escapeName(q.Rel)
-	}
-	ticket := ""
-	if q.Ticket != "" {
-		ticket = ", ticket " + q.Ticket
-	}
-	fmt.Fprintf(p.w, "  %s, quarantined %s%s\n", from, when, ticket)
-}
-
 func runQuarantineList(opts QuarantineOptions, inboxes []string, stdout io.Writer) error {
-	p := newQuarantinePrinter(opts, stdout)
-	reasons := map[string]int{}
-	total := 0
+	p := ui.NewQuarantinePrinter(stdout, opts.JSON, opts.Paths)
 	for _, in := range inboxes {
 		if err := checkInbox(in); err != nil {
 			return err
@@ -170,24 +90,10 @@ func runQuarantineList(opts QuarantineOptions, inboxes []string, stdout io.Write
 			return err
 		}
 		for _, q := range qs {
-			p.listed(q)
-			reasons[q.Reason]++
-			total++
+			p.Listed(q)
 		}
 	}
-	if opts.JSON {
-		return nil
-	}
-	var parts []string
-	for r, n := range reasons {
-		parts = append(parts, fmt.Sprintf("%s %d", r, n))
-	}
-	slices.Sort(parts)
-	summary := plural(total, "file") + " in quarantine"
-	if total > 0 {
-		summary += " (" + strings.Join(parts, ", ") + ")"
-	}
-	fmt.Fprintln(stdout, summary)
+	p.ListSummary()
 	return nil
 }
 
@@ -233,7 +139,7 @@ func runQuarantineRetry(c *cobra.Command, opts QuarantineOptions, args []string,
 		})
 	}
 
-	p := newQuarantinePrinter(opts, stdout)
+	p := ui.NewQuarantinePrinter(stdout, opts.JSON, opts.Paths)
 	retried, refused := 0, 0
 	found := map[string]bool{}
 	for _, in := range inboxes {
@@ -250,27 +156,13 @@ func runQuarantineRetry(c *cobra.Command, opts QuarantineOptions, args []string,
 			}
 			found[q.Ticket] = true
 			dst, err := ingest.Retry(q)
-			switch {
-			case err != nil:
+			if err != nil {
 				refused++
-				if opts.JSON {
-					p.object("not_retried", q, "", err)
-				} else if p.paths {
-					fmt.Fprintf(stderr, "veil: %s: not retried: %s\n", p.name(q), escapeName(oneLine(err.Error())))
-				} else {
-					fmt.Fprintf(stderr, "veil: %s: not retried (%s)\n", p.name(q), retryProblem(err))
-				}
-			case opts.JSON:
-				retried++
-				p.object("retried", q, dst, nil)
-			default:
-				retried++
-				if p.paths {
-					fmt.Fprintf(stdout, "retried %s: back at %s\n", p.name(q), escapeName(dst))
-				} else {
-					fmt.Fprintf(stdout, "retried %s\n", p.name(q))
-				}
+				p.NotRetried(stderr, q, err, retryProblem(err))
+				continue
 			}
+			retried++
+			p.Retried(q, dst)
 		}
 	}
 	for _, t := range tickets {
@@ -279,13 +171,7 @@ func runQuarantineRetry(c *cobra.Command, opts QuarantineOptions, args []string,
 			fmt.Fprintf(stderr, "veil: ticket %s: no file in the quarantine of %s has it\n", t, strings.Join(inboxes, ", "))
 		}
 	}
-	if !opts.JSON {
-		next := ""
-		if retried > 0 {
-			next = "; the next run takes them"
-		}
-		fmt.Fprintf(stdout, "retried %s%s\n", plural(retried, "file"), next)
-	}
+	p.RetrySummary(retried)
 	if refused > 0 {
 		return partialError{refused: refused, verb: "not retried"}
 	}
@@ -328,10 +214,10 @@ func quarantineInbox(path string) (string, bool) {
 func checkInbox(in string) error {
 	fi, err := os.Stat(in)
 	if err != nil {
-		return fmt.Errorf("inbox %s: %w", escapeName(in), errors.Unwrap(err))
+		return fmt.Errorf("inbox %s: %w", ui.EscapeName(in), errors.Unwrap(err))
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("inbox %s is not a folder", escapeName(in))
+		return fmt.Errorf("inbox %s is not a folder", ui.EscapeName(in))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/custody"
+	"github.com/veil-photo/veil/internal/ui"
 )
 
 // RekeyOptions are the flags of veil rekey.
@@ -57,7 +58,7 @@ func runRekey(ctx context.Context, opts RekeyOptions, stdout, stderr io.Writer) 
 	} else {
 		fmt.Fprintln(stderr, "veil: the log already holds these keys; nothing was logged")
 	}
-	fmt.Fprintf(stdout, "new originals are encrypted to %s:\n", plural(len(done.Recipients), "recipient"))
+	fmt.Fprintf(stdout, "new originals are encrypted to %s:\n", ui.Plural(len(done.Recipients), "recipient"))
 	for _, r := range done.Recipients {
 		fmt.Fprintf(stdout, "  %s\n", r)
 	}

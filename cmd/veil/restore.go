@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/internal/code"
+	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/manifest"
 )
 
@@ -59,9 +60,9 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 		return custodyError(err, opts.CustodianOptions, stderr)
 	}
 	if globalOpts.JSON {
-		logLogged(stdout, manifest.ActionRestore, len(codes), r.Grant)
+		ui.LogLogged(stdout, manifest.ActionRestore, len(codes), r.Grant)
 	} else if !globalOpts.Quiet {
-		printLogged(stderr, manifest.ActionRestore, len(codes), r.Grant)
+		ui.PrintLogged(stderr, manifest.ActionRestore, len(codes), r.Grant)
 	}
 	if err := saveReceipt(stderr, opts.Receipt, r.Grant); err != nil {
 		return err
@@ -74,19 +75,19 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 		}
 		path, size, err := r.WriteOriginal(p)
 		if err != nil {
-			fmt.Fprintf(stderr, "veil: photo %s: %s\n", p.Ingest.Photo, oneLine(err.Error()))
+			fmt.Fprintf(stderr, "veil: photo %s: %s\n", p.Ingest.Photo, ui.OneLine(err.Error()))
 			failed++
 			continue
 		}
 		switch {
 		case globalOpts.JSON:
-			logRestored(stdout, p, path, size)
+			ui.LogRestored(stdout, p, path, size)
 		case !globalOpts.Quiet:
 			fmt.Fprintf(stdout, "restored %s to %s (%d bytes, sha256 matches the record)\n", p.Ingest.Photo, path, size)
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%w: %d of %s could not be restored (see above)", errSomeFailed, failed, plural(len(photos), "original"))
+		return fmt.Errorf("%w: %d of %s could not be restored (see above)", errSomeFailed, failed, ui.Plural(len(photos), "original"))
 	}
 	return nil
 }

@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/internal/filekind"
+	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/photo"
 	"github.com/veil-photo/veil/stripcopy"
 )
@@ -37,62 +36,25 @@ func newScanCommand() *cobra.Command {
 	return c
 }
 
-type scanResult struct {
-	Path        string          `json:"path"`
-	Format      string          `json:"format,omitempty"`
-	Width       int             `json:"width,omitempty"`
-	Height      int             `json:"height,omitempty"`
-	Orientation int             `json:"orientation,omitempty"`
-	Findings    []photo.Finding `json:"findings"`
-	Error       string          `json:"error,omitempty"`
-	// HEIC and AVIF: the size once irot/imir are applied, and the Exif
-	// orientation a reader that ignores them would follow.
-	DisplayWidth    int `json:"display_width,omitempty"`
-	DisplayHeight   int `json:"display_height,omitempty"`
-	ExifOrientation int `json:"exif_orientation,omitempty"`
-}
-
 func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stderr io.Writer) error {
-	enc := newEventLog(stdout, "scanned")
-	total, withMeta, refused := 0, 0, 0
+	pr := ui.NewScanPrinter(stdout, stderr, opts.JSON)
 	err := stripcopy.Walk(ctx, args, "", func(in stripcopy.Input) error {
-		total++
-		r := scanOne(in, opts.Values)
-		if r.Error != "" {
-			refused++
-			if !opts.JSON {
-				fmt.Fprintf(stderr, "veil: %s\n", oneLine(r.Path+": "+r.Error))
-				return nil
-			}
-		}
-		if len(r.Findings) > 0 {
-			withMeta++
-		}
-		if opts.JSON {
-			if r.Findings == nil {
-				r.Findings = []photo.Finding{}
-			}
-			enc.Encode(r)
-			return nil
-		}
-		printScan(stdout, r)
+		pr.File(scanOne(in, opts.Values))
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if !opts.JSON {
-		fmt.Fprintf(stdout, "scanned %s: %d carry identifying metadata, %d clean, %d unreadable\n",
-			plural(total, "file"), withMeta, total-withMeta-refused, refused)
-	}
-	if refused > 0 {
-		return partialError{refused: refused, verb: "unreadable"}
+	pr.Summary()
+	if n := pr.Unreadable(); n > 0 {
+		return partialError{refused: n, verb: "unreadable"}
 	}
 	return nil
 }
 
-func scanOne(in stripcopy.Input, values bool) scanResult {
-	r := scanResult{Path: in.Path}
+// scanOne reads one file for runScan.
+func scanOne(in stripcopy.Input, values bool) ui.ScanResult {
+	r := ui.ScanResult{Path: in.Path}
 	if in.Err != nil {
 		r.Error = photo.Explain(in.Err)
 		return r
@@ -108,48 +70,5 @@ func scanOne(in stripcopy.Input, values bool) scanResult {
 		r.Error = photo.Explain(err)
 		return r
 	}
-	r.Format, r.Width, r.Height, r.Orientation = rep.Format.String(), rep.Width, rep.Height, rep.Orientation
-	if rep.Format == photo.HEIF || rep.Format == photo.AVIF {
-		r.DisplayWidth, r.DisplayHeight = rep.DisplaySize()
-		r.ExifOrientation = rep.ExifOrientation
-	}
-	r.Findings = rep.Findings
-	if !values {
-		for i := range r.Findings {
-			r.Findings[i].Value = ""
-		}
-	}
-	return r
-}
-
-func printScan(w io.Writer, r scanResult) {
-	state := "clean"
-	if len(r.Findings) > 0 {
-		state = fmt.Sprintf("%d findings", len(r.Findings))
-	}
-	size := fmt.Sprintf("%dx%d", r.Width, r.Height)
-	orient := fmt.Sprintf("orientation %d", r.Orientation)
-	if r.DisplayWidth != 0 {
-		// HEIC/AVIF: rotation is a property of the container (irot/imir),
-		// so say what a viewer shows, and what one that follows the Exif
-		// item instead would show.
-		size = fmt.Sprintf("%dx%d stored, displays %dx%d", r.Width, r.Height, r.DisplayWidth, r.DisplayHeight)
-		orient += " (from irot/imir)"
-		if r.ExifOrientation != 0 {
-			orient += fmt.Sprintf(", Exif orientation %d (what a reader that ignores irot/imir shows)", r.ExifOrientation)
-		}
-	}
-	fmt.Fprintf(w, "%s: %s %s, %s, %s\n", escapeName(r.Path), r.Format, size, orient, state)
-	for _, cat := range photo.Categories {
-		for _, f := range r.Findings {
-			if f.Category != cat {
-				continue
-			}
-			line := fmt.Sprintf("  %-10s %-13s %s", f.Category, f.Source, f.Name)
-			if f.Value != "" {
-				line += " = " + f.Value
-			}
-			fmt.Fprintln(w, strings.TrimRight(line, " "))
-		}
-	}
+	return ui.NewScanResult(in.Path, rep, values)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/veil-photo/veil/internal/ui"
 )
 
 // A setting comes, first found wins, from its flag, its environment
@@ -283,10 +284,10 @@ func runConfig(c *cobra.Command, w io.Writer) error {
 		rows = append(rows, row{s, vals, src})
 	}
 	if globalOpts.JSON {
-		l := newEventLog(w, "")
-		l.emit(slog.LevelInfo, "config", slog.String("file", cf.path), slog.Any("looked_in", configLocations()))
+		l := ui.NewEventLog(w, "")
+		l.Emit(slog.LevelInfo, "config", slog.String("file", cf.path), slog.Any("looked_in", configLocations()))
 		for _, r := range rows {
-			l.emit(slog.LevelInfo, "setting", slog.String("key", r.s.key), slog.String("env", r.s.env),
+			l.Emit(slog.LevelInfo, "setting", slog.String("key", r.s.key), slog.String("env", r.s.env),
 				slog.Any("value", r.vals), slog.String("source", string(r.src)))
 		}
 		return nil
@@ -295,7 +296,7 @@ func runConfig(c *cobra.Command, w io.Writer) error {
 	if file == "" {
 		file = "none (looked for " + strings.Join(configLocations(), ", ") + ")"
 	}
-	fmt.Fprintf(w, "config file: %s\n", escapeName(file))
+	fmt.Fprintf(w, "config file: %s\n", ui.EscapeName(file))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SETTING\tVALUE\tFROM\tENV")
 	for _, r := range rows {
@@ -303,7 +304,7 @@ func runConfig(c *cobra.Command, w io.Writer) error {
 		if shown == "" {
 			shown = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.s.key, escapeControls(shown), r.src, r.s.env)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.s.key, ui.EscapeControls(shown), r.src, r.s.env)
 	}
 	return tw.Flush()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/internal/atomicfile"
+	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
@@ -49,20 +50,6 @@ func newVerifyCommand() *cobra.Command {
 	f.StringVar(&opts.Checkpoint, "checkpoint", "", "`FILE` holding the checkpoint of the previous audit (created on first use)")
 	f.BoolVar(&opts.JSON, "json", false, "print findings and the summary as JSON lines")
 	return c
-}
-
-type verifySummary struct {
-	Records     int64   `json:"records"`
-	Photos      int64   `json:"photos"`
-	Subjects    int64   `json:"subjects"`
-	Duplicates  int64   `json:"duplicates"`
-	Quarantined int64   `json:"quarantined"`
-	Access      int64   `json:"access_events"`
-	Bytes       int64   `json:"bytes"`
-	Seconds     float64 `json:"seconds"`
-	Findings    int     `json:"findings"`
-	Checkpoint  int64   `json:"checkpoint_size"`
-	Trusted     string  `json:"keys_from"` // "pub" or "vault"
 }
 
 func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer) error {
@@ -110,45 +97,9 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 		return err
 	}
 
-	sum := verifySummary{
-		Records: rep.Records, Photos: rep.Photos, Subjects: rep.Subjects, Duplicates: rep.Duplicates,
-		Quarantined: rep.Quarantines, Access: rep.Accesses, Bytes: rep.Bytes,
-		Seconds: time.Since(start).Seconds(), Findings: len(rep.Findings) + rep.Omitted, Trusted: keysFrom,
-	}
-	if rep.Checkpoint != nil {
-		sum.Checkpoint = rep.Checkpoint.N
-	}
-	enc := newEventLog(stdout, "")
-	for _, f := range rep.Findings {
-		if opts.JSON {
-			enc.Encode(struct {
-				Finding manifest.Finding `json:"finding"`
-			}{f})
-		} else {
-			fmt.Fprintln(stdout, oneLine(f.String()))
-		}
-	}
-	if rep.Omitted > 0 && !opts.JSON {
-		fmt.Fprintf(stdout, "... and %d more findings\n", rep.Omitted)
-	}
-	// Every reversal of a code is shown, marked new when it came after the
-	// auditor's pinned checkpoint: that is what a nightly audit reads.
-	for _, a := range rep.AccessLog {
-		isNew := rep.Pinned == nil || a.Record >= rep.Pinned.N
-		if opts.JSON {
-			enc.Encode(struct {
-				Access manifest.AccessEvent `json:"access"`
-				New    bool                 `json:"new"`
-			}{a, isNew})
-			continue
-		}
-		mark := ""
-		if isNew && rep.Pinned != nil {
-			mark = " (new)"
-		}
-		fmt.Fprintf(stdout, "access: record %d%s: %s %s of %s by custodian %s: %q\n", a.Record, mark,
-			a.Time.UTC().Format(time.RFC3339), a.Action, plural(len(a.Codes), "code"), shortKey(a.Custodian), a.Reason)
-	}
+	pr := ui.NewVerifyPrinter(stdout, opts.JSON)
+	sum := ui.NewVerifySummary(rep, time.Since(start).Seconds(), keysFrom)
+	pr.Report(rep)
 
 	pinMsg := ""
 	if opts.Checkpoint != "" && sum.Findings == 0 {
@@ -157,20 +108,7 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 			return err
 		}
 	}
-	if opts.JSON {
-		enc.Encode(struct {
-			Summary verifySummary `json:"summary"`
-		}{sum})
-	} else if !globalOpts.Quiet || sum.Findings > 0 {
-		result := "ok"
-		if sum.Findings > 0 {
-			result = plural(sum.Findings, "finding")
-		}
-		fmt.Fprintf(stdout, "verified %s (%s, %s, %s, %s, %s), %d bytes in blobs, %.1f s: %s\n",
-			plural(int(sum.Records), "record"), plural(int(sum.Photos), "photo"), plural(int(sum.Subjects), "subject"),
-			plural(int(sum.Duplicates), "duplicate"), plural(int(sum.Quarantined), "quarantine"),
-			plural(int(sum.Access), "access event"), sum.Bytes, sum.Seconds, result)
-	}
+	pr.Summary(sum, globalOpts.Quiet)
 	if pinMsg != "" {
 		fmt.Fprintln(stderr, "veil: "+pinMsg)
 	}
@@ -203,23 +141,7 @@ func advancePin(path string, rep *manifest.Report) (string, error) {
 		return "", fmt.Errorf("--checkpoint: %w", err)
 	}
 	if rep.Pinned == nil {
-		return fmt.Sprintf("pinned the checkpoint of %s in %s", plural(int(rep.Checkpoint.N), "record"), path), nil
+		return fmt.Sprintf("pinned the checkpoint of %s in %s", ui.Plural(int(rep.Checkpoint.N), "record"), path), nil
 	}
 	return fmt.Sprintf("advanced %s from %d to %d records", path, rep.Pinned.N, rep.Checkpoint.N), nil
-}
-
-// plural formats a count with its noun: "1 record", "2 records".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// shortKey abbreviates a base64 public key for display.
-func shortKey(k string) string {
-	if len(k) > 12 {
-		return k[:12] + "…"
-	}
-	return k
 }

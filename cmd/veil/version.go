@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/photo"
 )
 
@@ -30,7 +31,7 @@ func newVersionCommand() *cobra.Command {
 				names = append(names, f.String())
 			}
 			if globalOpts.JSON {
-				newEventLog(c.OutOrStdout(), "").emit(slog.LevelInfo, "version", slog.String("version", buildVersion()),
+				ui.NewEventLog(c.OutOrStdout(), "").Emit(slog.LevelInfo, "version", slog.String("version", buildVersion()),
 					slog.String("go", runtime.Version()), slog.String("os", runtime.GOOS), slog.String("arch", runtime.GOARCH),
 					slog.Any("strips", names))
 				return nil

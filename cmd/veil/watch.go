@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/internal/filekind"
+	"github.com/veil-photo/veil/internal/ui"
 )
 
 // WatchOptions are the flags of veil watch: those of ingest, and how often
@@ -67,7 +68,7 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	if err != nil {
 		return fmt.Errorf("watch: cannot watch the inbox: %w", err)
 	}
-	pr := &printer{json: opts.JSON, quiet: opts.Quiet, paths: isTerminal(stderr), verbose: globalOpts.Verbose, timed: true, stdout: stdout, stderr: stderr, inboxes: inboxes}
+	pr := &ui.Printer{JSON: opts.JSON, Quiet: opts.Quiet, Paths: ui.IsTerminal(stderr), Verbose: globalOpts.Verbose, Timed: true, Stdout: stdout, Stderr: stderr, Inboxes: inboxes}
 	wopts := ingest.WatchOptions{
 		Pipeline: ingest.Options{Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
 			Settle: opts.Settle, MaxSize: maxSize,
@@ -81,14 +82,14 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 		if ev.Kind == ingest.WatchPassDone {
 			leftBehind = ev.Summary.LeftBehind()
 		}
-		pr.watchEvent(ev, opts)
+		pr.WatchEvent(ev, opts.Settle, opts.Rescan)
 		if ev.Kind == ingest.WatchPassDone {
 			refreshGallery(ctx, pr, opts.Out, opts.Gallery, ev.Summary)
 		}
 	})
-	pr.summary("stopped", false, total, err)
+	pr.Summary("stopped", false, total, err)
 	if err == nil && leftBehind > 0 {
 		return leftBehindError{n: leftBehind}
 	}
-	return withInboxes(err, inboxes)
+	return ui.WithInboxes(err, inboxes)
 }

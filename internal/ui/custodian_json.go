@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"io"
@@ -13,21 +13,21 @@ import (
 // log, and its --help says so. The fields are spelled out here one by one
 // so that nothing more reaches the output than the text shows.
 
-// logLogged is printLogged's event: the access is on record.
-func logLogged(w io.Writer, action string, codes int, g *custody.Grant) {
-	newEventLog(w, "").emit(slog.LevelInfo, "logged",
+// LogLogged is PrintLogged's event: the access is on record.
+func LogLogged(w io.Writer, action string, codes int, g *custody.Grant) {
+	NewEventLog(w, "").Emit(slog.LevelInfo, "logged",
 		slog.String("action", action), slog.Int("codes", codes), slog.Int64("record", int64(g.Record)),
 		slog.String("receipt", string(g.Receipt)))
 }
 
-// logRevealed is printRevealed's event.
-func logRevealed(w io.Writer, p *custody.Photo, d *custody.Revealed) {
+// LogRevealed is PrintRevealed's event.
+func LogRevealed(w io.Writer, p *custody.Photo, d *custody.Revealed) {
 	r := p.Ingest
 	dups := make([]string, len(d.Duplicates))
 	for i, dup := range d.Duplicates {
 		dups[i] = dup.Detail.Path
 	}
-	newEventLog(w, "").emit(slog.LevelInfo, "revealed",
+	NewEventLog(w, "").Emit(slog.LevelInfo, "revealed",
 		slog.String("photo", r.Photo), slog.Int64("record", int64(p.Record)),
 		slog.String("subject", r.Subject), slog.String("phase", r.Phase),
 		slog.String("patient", d.Detail.PatientKey), slog.String("original", d.Detail.Path),
@@ -38,8 +38,8 @@ func logRevealed(w io.Writer, p *custody.Photo, d *custody.Revealed) {
 		slog.Any("duplicates", dups))
 }
 
-// logRestored is restore's event for one original written.
-func logRestored(w io.Writer, p *custody.Photo, path string, size int64) {
-	newEventLog(w, "").emit(slog.LevelInfo, "restored",
+// LogRestored is restore's event for one original written.
+func LogRestored(w io.Writer, p *custody.Photo, path string, size int64) {
+	NewEventLog(w, "").Emit(slog.LevelInfo, "restored",
 		slog.String("photo", p.Ingest.Photo), slog.String("path", path), slog.Int64("bytes", size))
 }

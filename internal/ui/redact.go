@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"errors"
@@ -19,18 +19,18 @@ import (
 // operator at a terminal sees the paths; the full story is in the reason
 // file inside the inbox's quarantine, which is staff territory.
 
-// isTerminal reports whether w is a terminal, where a person reads what
+// IsTerminal reports whether w is a terminal, where a person reads what
 // veil prints rather than a log.
-func isTerminal(w io.Writer) bool {
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// escapeName returns a file name as it can be printed: unchanged when every
+// EscapeName returns a file name as it can be printed: unchanged when every
 // character is printable, else quoted Go-style, so that a name carrying
 // terminal escape sequences or newlines can neither drive the operator's
 // terminal nor forge a log line.
-func escapeName(s string) string {
+func EscapeName(s string) string {
 	for _, r := range s {
 		if !unicode.IsPrint(r) || r == unicode.ReplacementChar {
 			return strconv.Quote(s)
@@ -39,9 +39,9 @@ func escapeName(s string) string {
 	return s
 }
 
-// escapeControls escapes the control characters of a message that may
+// EscapeControls escapes the control characters of a message that may
 // quote a file name, leaving the rest as it is.
-func escapeControls(s string) string {
+func EscapeControls(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) < 0 {
 		return s
 	}
@@ -85,39 +85,42 @@ func redactInboxPaths(msg string, inboxes []string) string {
 	return msg
 }
 
-// inboxError marks an error whose message may carry paths under the
-// inboxes; reportError redacts them unless it prints to a terminal.
-type inboxError struct {
-	err     error
-	inboxes []string
+// InboxError marks an error whose message may carry paths under the
+// inboxes; LogSafe redacts them unless the reader is at a terminal.
+type InboxError struct {
+	Err     error
+	Inboxes []string // the inbox arguments, as the operator typed them
 }
 
-func (e inboxError) Error() string { return e.err.Error() }
-func (e inboxError) Unwrap() error { return e.err }
+// Error is the message of the wrapped error, paths and all.
+func (e InboxError) Error() string { return e.Err.Error() }
 
-// withInboxes wraps err, if any, as an inboxError.
-func withInboxes(err error, inboxes []string) error {
+// Unwrap returns the wrapped error.
+func (e InboxError) Unwrap() error { return e.Err }
+
+// WithInboxes wraps err, if any, as an InboxError.
+func WithInboxes(err error, inboxes []string) error {
 	if err == nil {
 		return nil
 	}
-	return inboxError{err: err, inboxes: inboxes}
+	return InboxError{Err: err, Inboxes: inboxes}
 }
 
-// logSafe returns the text of err as it may be printed: escaped always, and
+// LogSafe returns the text of err as it may be printed: escaped always, and
 // with inbox paths redacted unless the reader is at a terminal.
-func logSafe(err error, terminal bool) string {
+func LogSafe(err error, terminal bool) string {
 	msg := err.Error()
-	var ie inboxError
+	var ie InboxError
 	if !terminal && errors.As(err, &ie) {
-		msg = redactInboxPaths(msg, ie.inboxes)
+		msg = redactInboxPaths(msg, ie.Inboxes)
 	}
-	return escapeControls(msg)
+	return EscapeControls(msg)
 }
 
-// leftCategory is the kind of a file left in the inbox, from the fixed start
+// LeftCategory is the kind of a file left in the inbox, from the fixed start
 // of its event's message ("still being written", "cannot be read"...), which
 // is all of it that a log may carry: the rest can quote the file's path.
-func leftCategory(msg string) string {
+func LeftCategory(msg string) string {
 	if i := strings.IndexAny(msg, ":(;"); i >= 0 {
 		msg = msg[:i]
 	}

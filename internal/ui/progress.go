@@ -1,23 +1,21 @@
-package main
+package ui
 
 import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/inbox"
-	"golang.org/x/term"
 )
 
-// progress draws a one-line status on stderr while a long command runs, only
-// when stderr is a terminal (restic does the same): logs and pipes get the
-// summary line and nothing else.
-type progress struct {
+// Progress draws a one-line status on a terminal while a long command
+// runs. The caller turns it on only when its stderr is a terminal (restic
+// does the same): logs and pipes get the summary line and nothing else.
+type Progress struct {
 	mu    sync.Mutex
 	w     io.Writer
 	on    bool
@@ -28,13 +26,17 @@ type progress struct {
 	drawn bool
 }
 
-func newProgress(quiet, jsonOut bool) *progress {
-	on := !quiet && !jsonOut && term.IsTerminal(int(os.Stderr.Fd()))
-	return &progress{w: os.Stderr, on: on, start: time.Now()}
+// NewProgress returns a Progress drawing on w, or one that only counts
+// when on is false.
+func NewProgress(w io.Writer, on bool) *Progress {
+	return &Progress{w: w, on: on, start: time.Now()}
 }
 
-// add counts one finished file and redraws at most ten times a second.
-func (p *progress) add(bytes int64) {
+// On reports whether the status line is drawn.
+func (p *Progress) On() bool { return p.on }
+
+// Add counts one finished file and redraws at most ten times a second.
+func (p *Progress) Add(bytes int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.files++
@@ -44,12 +46,12 @@ func (p *progress) add(bytes int64) {
 	}
 	p.last = time.Now()
 	secs := time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "\r\x1b[K%d files  %s  %.0f files/s  %s/s", p.files, humanBytes(p.bytes), float64(p.files)/secs, humanBytes(int64(float64(p.bytes)/secs)))
+	fmt.Fprintf(p.w, "\r\x1b[K%d files  %s  %.0f files/s  %s/s", p.files, HumanBytes(p.bytes), float64(p.files)/secs, HumanBytes(int64(float64(p.bytes)/secs)))
 	p.drawn = true
 }
 
-// println prints a line of its own, clearing the status line first.
-func (p *progress) println(w io.Writer, line string) {
+// Println prints a line of its own on w, clearing the status line first.
+func (p *Progress) Println(w io.Writer, line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.drawn {
@@ -60,8 +62,8 @@ func (p *progress) println(w io.Writer, line string) {
 	fmt.Fprintln(w, line)
 }
 
-// done clears the status line.
-func (p *progress) done() {
+// Done clears the status line.
+func (p *Progress) Done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.drawn {
@@ -70,28 +72,17 @@ func (p *progress) done() {
 	}
 }
 
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
-
-// ingestProgress draws files, bytes, rate and ETA on a terminal. The total
+// IngestProgress draws files, bytes, rate and ETA on a terminal. The total
 // comes from a quick count of the inbox, made only when the bar is shown.
-type ingestProgress struct {
-	*progress
+type IngestProgress struct {
+	*Progress
 	total atomic.Int64
 }
 
-func newIngestProgress(quiet, jsonOut bool, inboxes []string) *ingestProgress {
-	p := &ingestProgress{progress: newProgress(quiet, jsonOut)}
+// NewIngestProgress returns the progress of ingest over inboxes, drawn on w
+// when on.
+func NewIngestProgress(w io.Writer, on bool, inboxes []string) *IngestProgress {
+	p := &IngestProgress{Progress: NewProgress(w, on)}
 	if p.on {
 		go func() {
 			var n int64
@@ -112,7 +103,8 @@ func newIngestProgress(quiet, jsonOut bool, inboxes []string) *ingestProgress {
 	return p
 }
 
-func (p *ingestProgress) add(ev ingest.Event) {
+// Add counts one event of the run.
+func (p *IngestProgress) Add(ev ingest.Event) {
 	if !p.on {
 		return
 	}
@@ -137,6 +129,6 @@ func (p *ingestProgress) add(ev ingest.Event) {
 	} else {
 		line += " files"
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s  %s  %.0f files/s  %s/s", line, humanBytes(p.bytes), rate, humanBytes(int64(float64(p.bytes)/secs)))
+	fmt.Fprintf(p.w, "\r\x1b[K%s  %s  %.0f files/s  %s/s", line, HumanBytes(p.bytes), rate, HumanBytes(int64(float64(p.bytes)/secs)))
 	p.drawn = true
 }

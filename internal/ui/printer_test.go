@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // and passes that did nothing are not printed.
 func TestWatchPrinterJSON(t *testing.T) {
 	var out bytes.Buffer
-	pr := &printer{json: true, timed: true, stdout: &out, stderr: &out, inboxes: []string{"inbox"}}
+	pr := &Printer{JSON: true, Timed: true, Stdout: &out, Stderr: &out, Inboxes: []string{"inbox"}}
 	holder := vault.LockInfo{Host: "clinic-1", PID: 4123, Command: "veil ingest"}
 	for _, ev := range []ingest.WatchEvent{
 		{Kind: ingest.WatchWaiting, Err: &vault.LockedError{Holder: holder}, Holder: holder},
@@ -26,7 +26,7 @@ func TestWatchPrinterJSON(t *testing.T) {
 		{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Already: 3}},
 		{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Ingested: 2}},
 	} {
-		pr.watchEvent(ev, WatchOptions{})
+		pr.WatchEvent(ev, 0, 0)
 	}
 	var got []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
@@ -58,12 +58,12 @@ func TestWatchPrinterJSON(t *testing.T) {
 // time.
 func TestWatchPrinterText(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	pr := &printer{quiet: true, paths: true, timed: true, stdout: &stdout, stderr: &stderr, inboxes: []string{"inbox"}}
-	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchFile, File: ingest.Event{Kind: ingest.Quarantined, Path: "inbox/a/x.jpg", Message: "unknown phase"}}, WatchOptions{})
-	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Ingested: 1}}, WatchOptions{})
-	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchReady}, WatchOptions{})
-	pr.watchEvent(ingest.WatchEvent{Kind: ingest.WatchPassDone, Err: errors.New("disk full")}, WatchOptions{})
-	pr.summary("stopped", false, ingest.Summary{Ingested: 1}, nil)
+	pr := &Printer{Quiet: true, Paths: true, Timed: true, Stdout: &stdout, Stderr: &stderr, Inboxes: []string{"inbox"}}
+	pr.WatchEvent(ingest.WatchEvent{Kind: ingest.WatchFile, File: ingest.Event{Kind: ingest.Quarantined, Path: "inbox/a/x.jpg", Message: "unknown phase"}}, 0, 0)
+	pr.WatchEvent(ingest.WatchEvent{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Ingested: 1}}, 0, 0)
+	pr.WatchEvent(ingest.WatchEvent{Kind: ingest.WatchReady}, 0, 0)
+	pr.WatchEvent(ingest.WatchEvent{Kind: ingest.WatchPassDone, Err: errors.New("disk full")}, 0, 0)
+	pr.Summary("stopped", false, ingest.Summary{Ingested: 1}, nil)
 	stamp := `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) `
 	if re := regexp.MustCompile(stamp + `veil: inbox/a/x.jpg: unknown phase \(moved to inbox/\.quarantine\)\n$`); !re.MatchString(stderr.String()) {
 		t.Errorf("stderr:\n%s", stderr.String())
@@ -71,8 +71,8 @@ func TestWatchPrinterText(t *testing.T) {
 	if stdout.Len() != 0 {
 		t.Errorf("stdout with --quiet:\n%s", stdout.String())
 	}
-	pr.quiet = false
-	pr.summary("stopped", false, ingest.Summary{Ingested: 1}, nil)
+	pr.Quiet = false
+	pr.Summary("stopped", false, ingest.Summary{Ingested: 1}, nil)
 	if re := regexp.MustCompile(stamp + `stopped; since start: ingested 1, duplicates 0, quarantined 0, 0 B, 0\.0 s\n$`); !re.MatchString(stdout.String()) {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}
@@ -82,44 +82,11 @@ func TestWatchPrinterText(t *testing.T) {
 // only, and for skipped files by their inbox only.
 func TestPrinterVerbose(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	pr := &printer{verbose: true, stdout: &stdout, stderr: &stderr, inboxes: []string{"inbox"}}
-	pr.file(ingest.Event{Kind: ingest.Ingested, Photo: "p1", Subject: "s1", Phase: "before", Format: "jpeg", Width: 4, Height: 3})
-	pr.file(ingest.Event{Kind: ingest.Skipped, Path: "inbox/Mary Major/.DS_Store", Message: "hidden or temporary name"})
+	pr := &Printer{Verbose: true, Stdout: &stdout, Stderr: &stderr, Inboxes: []string{"inbox"}}
+	pr.File(ingest.Event{Kind: ingest.Ingested, Photo: "p1", Subject: "s1", Phase: "before", Format: "jpeg", Width: 4, Height: 3})
+	pr.File(ingest.Event{Kind: ingest.Skipped, Path: "inbox/Mary Major/.DS_Store", Message: "hidden or temporary name"})
 	out := stdout.String()
 	if !strings.Contains(out, "ingested photo p1 subject s1 (before, jpeg, 4x3)") || !strings.Contains(out, "skipped a file in inbox (hidden or temporary name)") || strings.Contains(out, "Mary") {
 		t.Errorf("stdout:\n%s", out)
-	}
-}
-
-// TestEventLogShape: every JSON event is {"time","level","event",...} in
-// that order, whatever the shape of the value written.
-func TestEventLogShape(t *testing.T) {
-	var b bytes.Buffer
-	l := newEventLog(&b, "scanned")
-	l.Encode(struct {
-		Path string `json:"path"`
-	}{"a.jpg"})
-	l = newEventLog(&b, "")
-	l.Encode(struct {
-		Summary struct {
-			Records int `json:"records"`
-		} `json:"summary"`
-	}{})
-	l.Encode(ingestEvent{Event: "quarantined", Ticket: "q-1", Reason: "phase"})
-	l.Encode(ingestSummary{Event: "summary", Error: "disk full"})
-	want := []string{
-		`^\{"time":"[^"]+","level":"info","event":"scanned","path":"a.jpg"\}$`,
-		`^\{"time":"[^"]+","level":"info","event":"summary","records":0\}$`,
-		`^\{"time":"[^"]+","level":"warn","event":"quarantined","ticket":"q-1","reason":"phase"\}$`,
-		`^\{"time":"[^"]+","level":"error","event":"summary",.*"error":"disk full"\}$`,
-	}
-	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != len(want) {
-		t.Fatalf("got %d lines:\n%s", len(lines), b.String())
-	}
-	for i, re := range want {
-		if !regexp.MustCompile(re).MatchString(lines[i]) {
-			t.Errorf("line %d: %s\nwant %s", i, lines[i], re)
-		}
 	}
 }

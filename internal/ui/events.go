@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"bytes"
@@ -10,17 +10,17 @@ import (
 	"time"
 )
 
-// eventLog writes what --json prints, for every command: one object per
+// EventLog writes what --json prints, for every command: one object per
 // line, {"time","level","event", ...fields}, through log/slog's JSON handler
 // so that log shippers see the shape they already parse.
-type eventLog struct {
+type EventLog struct {
 	h     slog.Handler
 	event string // the event of an object without an "event" field
 }
 
-// newEventLog returns an eventLog writing to w; event names objects that
+// NewEventLog returns an EventLog writing to w; event names objects that
 // carry no "event" field of their own (scan's per-file reports).
-func newEventLog(w io.Writer, event string) *eventLog {
+func NewEventLog(w io.Writer, event string) *EventLog {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
@@ -36,7 +36,7 @@ func newEventLog(w io.Writer, event string) *eventLog {
 			return a
 		},
 	})
-	return &eventLog{h: h, event: event}
+	return &EventLog{h: h, event: event}
 }
 
 // warnEvents are the events that someone should act on.
@@ -50,7 +50,7 @@ var warnEvents = map[string]bool{
 // first field is an object (verify's {"summary": {...}}) is named by that
 // field, whose fields come first. The level is "error" when the object has
 // a non-empty "error", "warn" for warnEvents, else "info".
-func (l *eventLog) Encode(v any) error {
+func (l *EventLog) Encode(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func (l *eventLog) Encode(v any) error {
 	if level == slog.LevelInfo && warnEvents[event] {
 		level = slog.LevelWarn
 	}
-	l.emit(level, event, attrs...)
+	l.Emit(level, event, attrs...)
 	return nil
 }
 
@@ -115,8 +115,8 @@ func objectFields(b []byte) ([]field, error) {
 	return fields, nil
 }
 
-// emit writes one event with the given fields, in their order.
-func (l *eventLog) emit(level slog.Level, event string, attrs ...slog.Attr) {
+// Emit writes one event with the given fields, in their order.
+func (l *EventLog) Emit(level slog.Level, event string, attrs ...slog.Attr) {
 	r := slog.NewRecord(time.Now(), level, event, 0)
 	r.AddAttrs(attrs...)
 	l.h.Handle(context.Background(), r)
