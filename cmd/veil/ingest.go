@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/layout"
+	"github.com/veil-photo/veil/internal/crashpoint"
 	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
@@ -256,11 +254,11 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		Exclude: opts.Exclude,
 	}
 	if spec := os.Getenv(crashEnv); spec != "" {
-		hook, err := crashHook(spec)
+		step, nth, err := crashpoint.Parse(spec)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s=%w", crashEnv, err)
 		}
-		popts.Hook = hook
+		popts.Hook = crashpoint.Hook(step, nth)
 	}
 	p, err := ingest.New(v, lock, popts)
 	if err != nil {
@@ -298,35 +296,4 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		return partialError{refused: sum.Quarantined, verb: verb}
 	}
 	return nil
-}
-
-// crashHook returns the Options.Hook of the crash trials: SIGKILL just
-// before the named step, the Nth time it is reached.
-func crashHook(spec string) (func(ingest.Step, string) error, error) {
-	name, nth, _ := strings.Cut(spec, ":")
-	n := 1
-	if nth != "" {
-		var err error
-		if n, err = strconv.Atoi(nth); err != nil || n < 1 {
-			return nil, fmt.Errorf("%s=%q: want STEP or STEP:N", crashEnv, spec)
-		}
-	}
-	known := false
-	for _, s := range ingest.Steps {
-		known = known || string(s) == name
-	}
-	if !known {
-		return nil, fmt.Errorf("%s=%q: unknown step", crashEnv, spec)
-	}
-	var count atomic.Int64
-	return func(s ingest.Step, _ string) error {
-		if string(s) == name && count.Add(1) == int64(n) {
-			// SIGKILL on unix, TerminateProcess on Windows: no cleanup runs.
-			if p, err := os.FindProcess(os.Getpid()); err == nil {
-				p.Kill()
-			}
-			select {} // the kill is on its way
-		}
-		return nil
-	}, nil
 }
