@@ -6,16 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/veil-photo/veil/ingest"
 	"github.com/veil-photo/veil/ingest/layout"
+	"github.com/veil-photo/veil/internal/crashpoint"
 	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/release"
@@ -105,11 +102,11 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 	case opts.Settle < 0:
 		return usage("--settle must not be negative")
 	}
-	if _, err := parseSize(opts.MaxSize); err != nil {
+	if _, err := ingest.ParseSize(opts.MaxSize); err != nil {
 		return usage("--max-size: %v", err)
 	}
 	if opts.Gallery != "" {
-		if g, r := realPath(opts.Gallery), realPath(opts.Out); within(g, r) || within(r, g) {
+		if ingest.Overlap(opts.Gallery, opts.Out) {
 			return usage("--gallery %s and --out %s overlap: the gallery would be shipped with the release, or the release deleted with the gallery; put the site beside the release folder", opts.Gallery, opts.Out)
 		}
 	}
@@ -125,15 +122,7 @@ func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) 
 // pipelineLayout compiles --layout with the phase words of --phase-alias;
 // a mistake in either is a usage error.
 func pipelineLayout(opts IngestOptions, usage func(string, ...any) error) (*layout.Layout, error) {
-	var aliases []layout.Alias
-	for _, s := range opts.PhaseAlias {
-		a, err := layout.ParsePhaseAlias(s)
-		if err != nil {
-			return nil, usage("--phase-alias: %v", err)
-		}
-		aliases = append(aliases, a)
-	}
-	vocab, err := layout.NewVocabulary(aliases...)
+	vocab, err := layout.ParseVocabulary(opts.PhaseAlias)
 	if err != nil {
 		return nil, usage("--phase-alias: %v", err)
 	}
@@ -144,56 +133,19 @@ func pipelineLayout(opts IngestOptions, usage func(string, ...any) error) (*layo
 	return lay, nil
 }
 
-// checkApart refuses a release folder or vault inside an inbox, or an inbox
-// inside either: the release would be walked as inbox files (and
-// quarantined), or the inbox's patient folders would be handed out with the
-// release or kept in the vault folder.
+// checkApart refuses a release folder, vault or gallery inside an inbox, or
+// an inbox inside one of them (see ingest.CheckApart).
 func checkApart(opts IngestOptions, inboxes []string, usage func(string, ...any) error) error {
-	for _, in := range inboxes {
-		inReal := realPath(in)
-		for _, o := range []struct{ flag, path string }{{"--out", opts.Out}, {"--vault", opts.Vault}, {"--gallery", opts.Gallery}} {
-			if o.path == "" {
-				continue
-			}
-			p := realPath(o.path)
-			switch {
-			case within(p, inReal):
-				return usage("%s %s is inside the inbox %s: veil would take its own files as photos; put it outside every inbox", o.flag, o.path, in)
-			case within(inReal, p):
-				return usage("the inbox %s is inside %s %s: patients' folders would sit among what veil writes; put the inbox outside it", in, o.flag, o.path)
-			}
-		}
+	if err := ingest.CheckApart(inboxes, ingest.Folder{Name: "--out", Path: opts.Out}, ingest.Folder{Name: "--vault", Path: opts.Vault}, ingest.Folder{Name: "--gallery", Path: opts.Gallery}); err != nil {
+		return usage("%v", err)
 	}
 	return nil
-}
-
-// realPath is p absolute, with symbolic links resolved as far as it exists
-// (the release folder may not exist yet).
-func realPath(p string) string {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return filepath.Clean(p)
-	}
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
-		return r
-	}
-	parent := filepath.Dir(abs)
-	if parent == abs {
-		return abs
-	}
-	return filepath.Join(realPath(parent), filepath.Base(abs))
-}
-
-// within reports whether path is dir or lies below it.
-func within(path, dir string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // openPipeline opens the vault and checks the inboxes for ingest and watch;
 // the flags were validated by checkPipelineOptions.
 func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *layout.Layout, error) {
-	maxSize, _ := parseSize(opts.MaxSize)
+	maxSize, _ := ingest.ParseSize(opts.MaxSize)
 	lay, err := pipelineLayout(opts, func(format string, a ...any) error { return fmt.Errorf(format, a...) })
 	if err != nil {
 		return nil, 0, nil, err
@@ -251,11 +203,11 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		Exclude: opts.Exclude,
 	}
 	if spec := os.Getenv(crashEnv); spec != "" {
-		hook, err := crashHook(spec)
+		step, nth, err := crashpoint.Parse(spec)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s=%w", crashEnv, err)
 		}
-		popts.Hook = hook
+		popts.Hook = crashpoint.Hook(step, nth)
 	}
 	p, err := ingest.New(v, lock, popts)
 	if err != nil {
@@ -293,58 +245,4 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 		return partialError{refused: sum.Quarantined, verb: verb}
 	}
 	return nil
-}
-
-// parseSize reads a byte count: 1000, 200MB, 1.5GB, 64kB (powers of 1000,
-// like humanBytes; KiB, MiB, GiB for powers of 1024).
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   float64
-	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"k", 1e3}, {"m", 1e6}, {"g", 1e9}, {"b", 1}}
-	mult := 1.0
-	low := strings.ToLower(t)
-	for _, u := range units {
-		if strings.HasSuffix(low, u.suffix) {
-			mult, t = u.mult, strings.TrimSpace(t[:len(t)-len(u.suffix)])
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n <= 0 || n*mult > 1<<62 {
-		return 0, fmt.Errorf("%q is not a size such as 200MB", s)
-	}
-	return int64(n * mult), nil
-}
-
-// crashHook returns the Options.Hook of the crash trials: SIGKILL just
-// before the named step, the Nth time it is reached.
-func crashHook(spec string) (func(ingest.Step, string) error, error) {
-	name, nth, _ := strings.Cut(spec, ":")
-	n := 1
-	if nth != "" {
-		var err error
-		if n, err = strconv.Atoi(nth); err != nil || n < 1 {
-			return nil, fmt.Errorf("%s=%q: want STEP or STEP:N", crashEnv, spec)
-		}
-	}
-	known := false
-	for _, s := range ingest.Steps {
-		known = known || string(s) == name
-	}
-	if !known {
-		return nil, fmt.Errorf("%s=%q: unknown step", crashEnv, spec)
-	}
-	var count atomic.Int64
-	return func(s ingest.Step, _ string) error {
-		if string(s) == name && count.Add(1) == int64(n) {
-			// SIGKILL on unix, TerminateProcess on Windows: no cleanup runs.
-			if p, err := os.FindProcess(os.Getpid()); err == nil {
-				p.Kill()
-			}
-			select {} // the kill is on its way
-		}
-		return nil
-	}, nil
 }

@@ -1,23 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"runtime"
 	"unicode/utf8"
 
+	"github.com/veil-photo/veil/internal/passphrase"
 	"golang.org/x/term"
 )
-
-// maxPassphraseFile bounds what is read from --passphrase-file and from the
-// output of --passphrase-command: a passphrase is a line, so more is a
-// mistake (say, the custodian file itself).
-const maxPassphraseFile = 4096
 
 // errPassphraseAborted is returned when the custodian presses Ctrl-C or
 // Ctrl-D at the prompt.
@@ -34,9 +27,9 @@ func readPassphrase(file, command string, confirm bool, prompt string) ([]byte, 
 	case file != "" && command != "":
 		return nil, usageError{err: errors.New("give --passphrase-file or --passphrase-command, not both"), cmd: "veil"}
 	case file != "":
-		return readPassphraseFile(file)
+		return passphrase.ReadFile(file)
 	case command != "":
-		return runPassphraseCommand(command)
+		return passphrase.FromCommand(command, os.Stdin, os.Stderr)
 	}
 	tty, err := openTerminal()
 	if err != nil {
@@ -44,54 +37,6 @@ func readPassphrase(file, command string, confirm bool, prompt string) ([]byte, 
 	}
 	defer tty.Close()
 	return promptPassphrase(tty.in, tty.out, confirm, prompt)
-}
-
-func readPassphraseFile(file string) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("passphrase file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxPassphraseFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("passphrase file %s: %w", file, err)
-	}
-	if len(b) > maxPassphraseFile {
-		return nil, fmt.Errorf("passphrase file %s is too large to hold a passphrase", file)
-	}
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	b = bytes.TrimSuffix(b, []byte("\r"))
-	if len(b) == 0 {
-		return nil, fmt.Errorf("passphrase file %s is empty", file)
-	}
-	return b, nil
-}
-
-// runPassphraseCommand runs command through the shell (sh -c; cmd /C on
-// Windows), as restic runs --password-command, and returns the first line
-// of its output. Its standard input and error are veil's, so that a
-// password manager can ask its own questions.
-func runPassphraseCommand(command string) ([]byte, error) {
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		cmd = exec.Command("cmd", "/C", command)
-	} else {
-		cmd = exec.Command("sh", "-c", command)
-	}
-	cmd.Stdin, cmd.Stderr = os.Stdin, os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("--passphrase-command %q failed: %w", command, err)
-	}
-	if len(out) > maxPassphraseFile {
-		return nil, fmt.Errorf("--passphrase-command %q printed more than a passphrase (%d bytes)", command, len(out))
-	}
-	line, _, _ := bufio.NewReader(bytes.NewReader(out)).ReadLine()
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	if len(line) == 0 {
-		return nil, fmt.Errorf("--passphrase-command %q printed no passphrase on its first line", command)
-	}
-	return bytes.Clone(line), nil
 }
 
 // promptPassphrase reads a passphrase from the terminal in without echo,
@@ -169,7 +114,7 @@ func readLine(r io.Reader) ([]byte, error) {
 		default:
 			line = append(line, c)
 		}
-		if len(line) > maxPassphraseFile {
+		if len(line) > passphrase.MaxLen {
 			return nil, errors.New("reading passphrase: the line is too long for a passphrase")
 		}
 	}

@@ -1,179 +1,35 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/BurntSushi/toml"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/veil-photo/veil/internal/settings"
 	"github.com/veil-photo/veil/internal/ui"
 )
 
 // A setting comes, first found wins, from its flag, its environment
-// variable, the config file, or the flag's default. This file is the only
-// place that reads the environment or the config file (library packages
-// never do): it fills in the flags a command was not given before the
+// variable, the config file, or the flag's default (package settings
+// resolves them). This file is the only place that reads the environment
+// for them: it fills in the flags a command was not given before the
 // command runs, so commands see flags only.
 
-// setting is one practice-wide setting.
-type setting struct {
-	key  string   // in the config file
-	flag string   // the flag it fills in
-	env  string   // its environment variable
-	cmds []string // the commands it applies to; nil: every command with the flag
-	help string
+// loadSettings reads the environment and the config file.
+func loadSettings() (*settings.Sources, error) {
+	return settings.Load(os.Getenv, configLocations())
 }
-
-// settings are every setting, in the order 'veil config' shows them. A
-// setting whose flag a command lacks (--exclude before it exists, say) is
-// simply not applied to it.
-var settings = []setting{
-	{"vault", "vault", "VEIL_VAULT", nil, "the vault folder"},
-	{"out", "out", "VEIL_OUT", []string{"ingest", "watch"}, "the release folder ingest and watch write"},
-	{"release", "release", "VEIL_RELEASE", []string{"verify", "gallery"}, "the release folder verify and gallery read"},
-	{"layout", "layout", "VEIL_LAYOUT", nil, "how patient and phase are read from inbox paths"},
-	{"phase_alias", "phase-alias", "VEIL_PHASE_ALIAS", nil, "extra phase words, WORD=PHASE[:INTERVAL] (a list)"},
-	{"exclude", "exclude", "VEIL_EXCLUDE", nil, "inbox file patterns never taken (a list)"},
-	{"settle", "settle", "VEIL_SETTLE", nil, "how long a file must be unchanged before it is taken"},
-	{"workers", "workers", "VEIL_WORKERS", nil, "files processed in parallel"},
-	{"identity", "identity", "VEIL_IDENTITY", nil, "the custodian identity file"},
-	{"passphrase_file", "passphrase-file", "VEIL_PASSPHRASE_FILE", nil, "file holding the custodian passphrase"},
-	{"passphrase_command", "passphrase-command", "VEIL_PASSPHRASE_COMMAND", nil, "command printing the custodian passphrase"},
-	{"pub", "pub", "VEIL_PUB", []string{"verify"}, "the auditor's pinned auditor.pub"},
-}
-
-// configEnv names the config file, overriding the default locations.
-const configEnv = "VEIL_CONFIG"
 
 // configLocations are where the config file is looked for when VEIL_CONFIG
-// is not set: the practice-wide file first, then the user's.
+// is not set.
 func configLocations() []string {
-	locs := []string{"/etc/veil/veil.toml"}
-	if dir, err := os.UserConfigDir(); err == nil {
-		locs = append(locs, filepath.Join(dir, "veil", "veil.toml"))
-	}
-	return locs
-}
-
-// configFile is a loaded config file: each setting's values, as the flag
-// would take them (a list setting has several).
-type configFile struct {
-	path   string // "" when there is none
-	values map[string][]string
-}
-
-// loadConfig finds and reads the config file. VEIL_CONFIG must name a file
-// that exists; the default locations may hold none.
-func loadConfig() (*configFile, error) {
-	if p := os.Getenv(configEnv); p != "" {
-		return readConfig(p)
-	}
-	for _, p := range configLocations() {
-		if _, err := os.Stat(p); err == nil {
-			return readConfig(p)
-		}
-	}
-	return &configFile{values: map[string][]string{}}, nil
-}
-
-// readConfig reads a TOML config file strictly: an unknown key or a value
-// of the wrong kind is an error, not a setting silently ignored.
-func readConfig(path string) (*configFile, error) {
-	var raw map[string]any
-	if _, err := toml.DecodeFile(path, &raw); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("config file %s (%s): %w", path, configEnv, fs.ErrNotExist)
-		}
-		return nil, fmt.Errorf("config file %s: %w", path, err)
-	}
-	cf := &configFile{path: path, values: map[string][]string{}}
-	for key, v := range raw {
-		known := false
-		for _, s := range settings {
-			known = known || s.key == key
-		}
-		if !known {
-			return nil, fmt.Errorf("config file %s: unknown setting %q (see 'veil config --help')", path, key)
-		}
-		vals, err := configValues(v)
-		if err != nil {
-			return nil, fmt.Errorf("config file %s: %s: %w", path, key, err)
-		}
-		cf.values[key] = vals
-	}
-	return cf, nil
-}
-
-// configValues turns a TOML value into the flag values it stands for.
-func configValues(v any) ([]string, error) {
-	switch v := v.(type) {
-	case string:
-		return []string{v}, nil
-	case int64:
-		return []string{strconv.FormatInt(v, 10)}, nil
-	case []any:
-		var out []string
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				return nil, errors.New("want a list of strings")
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("want a string, a whole number or a list of strings, not %T", v)
-}
-
-// source says where a setting's value came from.
-type source string
-
-const (
-	fromFlag    source = "flag"
-	fromEnv     source = "env"
-	fromFile    source = "file"
-	fromDefault source = "default"
-)
-
-// lookup returns a setting's values from the environment or the file, and
-// where they came from; fromDefault with no values when neither has it.
-func (cf *configFile) lookup(s setting) ([]string, source) {
-	if v := os.Getenv(s.env); v != "" {
-		if isList(s) {
-			return strings.Split(v, string(os.PathListSeparator)), fromEnv
-		}
-		return []string{v}, fromEnv
-	}
-	if v, ok := cf.values[s.key]; ok {
-		return v, fromFile
-	}
-	return nil, fromDefault
-}
-
-// isList reports whether a setting takes several values; in the
-// environment they are separated like PATH (":" on Unix).
-func isList(s setting) bool { return s.key == "exclude" || s.key == "phase_alias" }
-
-// applies reports whether s fills in a flag of the command named cmd.
-func (s setting) applies(cmd string) bool {
-	if s.cmds == nil {
-		return true
-	}
-	for _, c := range s.cmds {
-		if c == cmd {
-			return true
-		}
-	}
-	return false
+	dir, _ := os.UserConfigDir()
+	return settings.Locations(dir)
 }
 
 // applySettings fills in the flags of c that were not given from the
@@ -186,25 +42,21 @@ func applySettings(c *cobra.Command) error {
 	if c.HasParent() && c.Parent().Name() == "completion" {
 		return nil
 	}
-	cf, err := loadConfig()
+	src, err := loadSettings()
 	if err != nil {
 		return err
 	}
-	for _, s := range settings {
-		f := c.Flags().Lookup(s.flag)
-		if f == nil || f.Changed || !s.applies(c.Name()) {
+	for _, s := range settings.All {
+		f := c.Flags().Lookup(s.Flag)
+		if f == nil || f.Changed || !s.AppliesTo(c.Name()) {
 			continue
 		}
-		vals, src := cf.lookup(s)
-		if src == fromDefault {
+		vals, from := src.Lookup(s)
+		if from == settings.FromDefault {
 			continue
 		}
 		if err := setFlag(f, vals); err != nil {
-			where := s.env
-			if src == fromFile {
-				where = cf.path + ": " + s.key
-			}
-			return usageError{err: fmt.Errorf("%s: %v", where, err), cmd: c.CommandPath()}
+			return usageError{err: fmt.Errorf("%s: %v", src.Where(s, from), err), cmd: c.CommandPath()}
 		}
 	}
 	return nil
@@ -239,17 +91,17 @@ func newConfigCommand() *cobra.Command {
 			return runConfig(c, c.OutOrStdout())
 		},
 	}
-	for _, s := range settings {
-		c.Flags().StringArray(s.flag, nil, s.help)
+	for _, s := range settings.All {
+		c.Flags().StringArray(s.Flag, nil, s.Help)
 	}
 	return c
 }
 
 // settingDefault is the default of a setting's flag, from the first command
 // that has the flag.
-func settingDefault(root *cobra.Command, s setting) string {
+func settingDefault(root *cobra.Command, s settings.Setting) string {
 	for _, c := range root.Commands() {
-		if f := c.Flags().Lookup(s.flag); f != nil && s.applies(c.Name()) && c.Name() != "config" {
+		if f := c.Flags().Lookup(s.Flag); f != nil && s.AppliesTo(c.Name()) && c.Name() != "config" {
 			if f.Value.Type() == "stringArray" || f.Value.Type() == "stringSlice" {
 				return strings.Trim(f.DefValue, "[]")
 			}
@@ -260,39 +112,34 @@ func settingDefault(root *cobra.Command, s setting) string {
 }
 
 func runConfig(c *cobra.Command, w io.Writer) error {
-	cf, err := loadConfig()
+	src, err := loadSettings()
 	if err != nil {
 		return err
 	}
-	type row struct {
-		s    setting
-		vals []string
-		src  source
-	}
-	var rows []row
-	for _, s := range settings {
-		vals, src := cf.lookup(s)
-		if f := c.Flags().Lookup(s.flag); f.Changed {
-			vals, _ = c.Flags().GetStringArray(s.flag)
-			src = fromFlag
+	given := map[string][]string{}
+	for _, s := range settings.All {
+		if c.Flags().Lookup(s.Flag).Changed {
+			given[s.Flag], _ = c.Flags().GetStringArray(s.Flag)
 		}
-		if src == fromDefault {
-			if d := settingDefault(c.Root(), s); d != "" {
-				vals = []string{d}
+	}
+	rows := src.Resolve(given)
+	for i, r := range rows {
+		if r.Source == settings.FromDefault {
+			if d := settingDefault(c.Root(), r.Setting); d != "" {
+				rows[i].Values = []string{d}
 			}
 		}
-		rows = append(rows, row{s, vals, src})
 	}
 	if globalOpts.JSON {
 		l := ui.NewEventLog(w, "")
-		l.Emit(slog.LevelInfo, "config", slog.String("file", cf.path), slog.Any("looked_in", configLocations()))
+		l.Emit(slog.LevelInfo, "config", slog.String("file", src.File), slog.Any("looked_in", configLocations()))
 		for _, r := range rows {
-			l.Emit(slog.LevelInfo, "setting", slog.String("key", r.s.key), slog.String("env", r.s.env),
-				slog.Any("value", r.vals), slog.String("source", string(r.src)))
+			l.Emit(slog.LevelInfo, "setting", slog.String("key", r.Key), slog.String("env", r.Env),
+				slog.Any("value", r.Values), slog.String("source", string(r.Source)))
 		}
 		return nil
 	}
-	file := cf.path
+	file := src.File
 	if file == "" {
 		file = "none (looked for " + strings.Join(configLocations(), ", ") + ")"
 	}
@@ -300,11 +147,11 @@ func runConfig(c *cobra.Command, w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SETTING\tVALUE\tFROM\tENV")
 	for _, r := range rows {
-		shown := strings.Join(r.vals, ", ")
+		shown := strings.Join(r.Values, ", ")
 		if shown == "" {
 			shown = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.s.key, ui.EscapeControls(shown), r.src, r.s.env)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Key, ui.EscapeControls(shown), r.Source, r.Env)
 	}
 	return tw.Flush()
 }

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/audit"
-	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/internal/ui"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
@@ -84,10 +82,7 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 
 	var pinnedCP []byte
 	if opts.Checkpoint != "" {
-		pinnedCP, err = os.ReadFile(opts.Checkpoint)
-		if errors.Is(err, fs.ErrNotExist) {
-			pinnedCP = nil
-		} else if err != nil {
+		if pinnedCP, err = audit.ReadPin(opts.Checkpoint); err != nil {
 			return fmt.Errorf("--checkpoint: %w", err)
 		}
 	}
@@ -118,30 +113,19 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 	return nil
 }
 
-// advancePin stores the verified checkpoint in the auditor's file if there
-// was none or the log has grown since. It is called only after an audit
-// without findings, which includes the proof that the new checkpoint extends
-// the pinned one.
+// advancePin pins the verified checkpoint (see audit.AdvancePin) and says
+// what it did.
 func advancePin(path string, rep *manifest.Report) (string, error) {
-	if rep.Checkpoint == nil {
+	up, err := audit.AdvancePin(path, rep)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("--checkpoint: %w", err)
+	case rep.Checkpoint == nil:
 		return "the log has no checkpoint yet; nothing pinned", nil
-	}
-	if rep.Pinned != nil && rep.Pinned.N >= rep.Checkpoint.N {
+	case !up.Wrote:
 		return "", nil
+	case !up.Had:
+		return fmt.Sprintf("pinned the checkpoint of %s in %s", ui.Plural(int(up.To), "record"), path), nil
 	}
-	f, err := atomicfile.Create(path, 0o644)
-	if err != nil {
-		return "", fmt.Errorf("--checkpoint: %w", err)
-	}
-	defer f.Abort()
-	if _, err := f.Write(rep.CheckpointNote); err != nil {
-		return "", fmt.Errorf("--checkpoint: %w", err)
-	}
-	if err := f.Commit(false); err != nil {
-		return "", fmt.Errorf("--checkpoint: %w", err)
-	}
-	if rep.Pinned == nil {
-		return fmt.Sprintf("pinned the checkpoint of %s in %s", ui.Plural(int(rep.Checkpoint.N), "record"), path), nil
-	}
-	return fmt.Sprintf("advanced %s from %d to %d records", path, rep.Pinned.N, rep.Checkpoint.N), nil
+	return fmt.Sprintf("advanced %s from %d to %d records", path, up.From, up.To), nil
 }
