@@ -34,8 +34,10 @@ const (
 	isoPerChannelFields = 5
 )
 
-// isoGainMapOK reports whether an APP2 payload, identifier included, is
-// ISO 21496-1 gain map metadata exactly as the standard lays it out:
+// isoGainMap reports whether an APP2 payload, identifier included, is
+// ISO 21496-1 gain map metadata exactly as the standard lays it out, and
+// whether it holds the parameters (a gain map's) or the versions alone (a
+// primary image's):
 //
 //	u16 minimum_version (0), u16 writer_version
 //	then nothing (the primary image's form), or:
@@ -47,18 +49,18 @@ const (
 // Every length is exact, reserved flag bits are zero and no denominator is
 // zero; anything else, including the fields a later minimum_version may
 // add, is refused.
-func isoGainMapOK(p []byte) bool {
+func isoGainMap(p []byte) (params, ok bool) {
 	b, found := bytes.CutPrefix(p, []byte(isoGainMapID))
 	if !found || len(b) < 4 || binary.BigEndian.Uint16(b) != 0 {
-		return false
+		return false, false
 	}
 	b = b[4:]
 	if len(b) == 0 {
-		return true
+		return false, true
 	}
 	flags := b[0]
 	if flags&^isoKnownFlags != 0 {
-		return false
+		return false, false
 	}
 	channels := 1
 	if flags&isoMultiChannel != 0 {
@@ -67,15 +69,23 @@ func isoGainMapOK(p []byte) bool {
 	fractions := isoHeadroomFields + channels*isoPerChannelFields
 	b = b[1:]
 	if flags&isoCommonDenom != 0 {
-		return len(b) == 4*(1+fractions) && binary.BigEndian.Uint32(b) != 0
+		ok := len(b) == 4*(1+fractions) && binary.BigEndian.Uint32(b) != 0
+		return ok, ok
 	}
 	if len(b) != 8*fractions {
-		return false
+		return false, false
 	}
 	for i := 4; i < len(b); i += 8 {
 		if binary.BigEndian.Uint32(b[i:]) == 0 {
-			return false
+			return false, false
 		}
 	}
-	return true
+	return true, true
+}
+
+// isoGainMapOK reports whether an APP2 payload is well-formed ISO 21496-1
+// metadata of either form.
+func isoGainMapOK(p []byte) bool {
+	_, ok := isoGainMap(p)
+	return ok
 }

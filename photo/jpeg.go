@@ -467,10 +467,10 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result, gm *gainMapStrip) error {
 					}
 				case segISOGainMap:
 					// Kept only with the gain map it describes, once per image.
-					if gm != nil && !isoDone && isoGainMapOK(p) {
+					if params, good := isoGainMap(p); gm != nil && !isoDone && good {
 						isoDone = true
 						keep, ok = p, true
-						gm.foundISO = gm.isGainMap
+						gm.foundISO = gm.isGainMap && params
 					}
 				case segMPF:
 					if gm != nil && gm.primaryOf != nil && !mpfDone {
@@ -614,6 +614,7 @@ func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
 	var frame jpegFrame
 	var mpf *checkedMPF
 	scans, exifs, xmps, isos := 0, 0, 0, 0
+	isoParams := false
 	err := j.walk(jpegVisitor{
 		strict: true,
 		segment: func(m byte, p []byte) error {
@@ -645,9 +646,11 @@ func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
 					}
 				case segISOGainMap:
 					isos++
-					if isos > 1 || !isoGainMapOK(p) {
+					params, ok := isoGainMap(p)
+					if isos > 1 || !ok {
 						return j.errorf("ISO 21496-1 segment is not gain map metadata alone")
 					}
+					isoParams = params
 				case segMPF:
 					attr, size, off, ok := mpfEntries(p)
 					if gainMap || mpf != nil || !ok || len(attr) != 2 || off[0] != 0 ||
@@ -670,7 +673,7 @@ func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
 	if !frame.seen || scans == 0 {
 		return nil, j.errorf("no frame or no scan")
 	}
-	if gainMap && xmps == 0 && isos == 0 {
+	if gainMap && xmps == 0 && !isoParams {
 		return nil, j.errorf("gain map without its parameters")
 	}
 	if !gainMap && xmps+isos > 0 && mpf == nil {
