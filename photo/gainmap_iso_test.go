@@ -170,3 +170,54 @@ func FuzzISOGainMap(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckJPEGISO checks that the self-check refuses an output carrying ISO
+// 21496-1 segments Strip never writes: two in one image, a malformed one, a
+// gain map whose only ISO segment holds no parameters, one in a JPEG without
+// a gain map.
+func TestCheckJPEGISO(t *testing.T) {
+	out, res, err := strip(t, withGainMapISO(t, isoPayload(0, 0xC0, 2*17, 1)))
+	if err != nil || !res.GainMap {
+		t.Fatalf("strip: %v, gain map kept %v", err, res.GainMap)
+	}
+	check := func(b []byte, gainMap bool) error {
+		j := newJPEGReader(bytes.NewReader(b))
+		defer j.close()
+		_, err := checkJPEGImage(j, gainMap)
+		return err
+	}
+	gm := mpfSecondImage(t, out)
+	if err := checkJPEG(bytes.NewReader(out)); err != nil || check(gm, true) != nil {
+		t.Fatalf("Strip's own output refused: %v, %v", err, check(gm, true))
+	}
+	// The primary's segment: the versions alone.
+	first := bytes.Index(out, []byte(isoGainMapID)) - 4
+	seg := out[first : first+4+len(isoGainMapID)+4]
+	// The gain map's segment, with its parameters cut to the versions.
+	at := bytes.Index(gm, []byte(isoGainMapID)) - 4
+	n := int(binary.BigEndian.Uint16(gm[at+2:]))
+	versionsOnly := cat(gm[:at], seg, gm[at+2+n:])
+	malformed := bytes.Clone(gm)
+	malformed[at+4+len(isoGainMapID)+4] |= 0x01 // a reserved flag bit
+	plain, err := os.ReadFile(filepath.Join(goroot(t), "src", "image", "testdata", "video-001.jpeg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := check(plain, false); err != nil {
+		t.Fatalf("plain JPEG refused: %v", err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		b          []byte
+		gainMap    bool
+	}{
+		{"two ISO segments in the primary", "not gain map metadata alone", cat(out[:first], seg, out[first:]), false},
+		{"reserved flag bit in the gain map's", "not gain map metadata alone", malformed, true},
+		{"gain map with the versions alone", "gain map without its parameters", versionsOnly, true},
+		{"ISO segment in a JPEG without gain map", "without a gain map", cat(plain[:2], seg, plain[2:]), false},
+	} {
+		if err := check(tc.b, tc.gainMap); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+		}
+	}
+}
