@@ -15,11 +15,13 @@ import (
 // MPF segment (CIPA DC-007) lists both images by size and offset, and the
 // gain map's XMP holds the parameters: the hdrgm namespace (Adobe gain map
 // specification 1.0, which Ultra HDR uses) or Apple's HDRGainMap namespace
-// with the auxiliary image type. Strip keeps such a gain map when it can
-// make it clean: the gain map image keeps only the segments a JPEG keeps
-// plus an XMP packet that veil writes afresh from an allowlist of numeric
-// properties, and the MPF segment is rewritten for the new sizes. Anything
-// else about it, and every other secondary image, is dropped as before.
+// with the auxiliary image type, or ISO 21496-1 binary metadata
+// (gainmap_iso.go). Strip keeps such a gain map when it can make it clean:
+// the gain map image keeps only the segments a JPEG keeps plus an XMP
+// packet that veil writes afresh from an allowlist of numeric properties
+// and a well-formed ISO 21496-1 segment, and the MPF segment is rewritten
+// for the new sizes. Anything else about it, and every other secondary
+// image, is dropped as before.
 
 const (
 	nsHDRGM      = "http://ns.adobe.com/hdr-gain-map/1.0/"
@@ -212,9 +214,12 @@ func buildMPF(attr [2]uint32, primaryLen, base, gainLen int64) []byte {
 // gainMapStrip tells stripJPEG how to treat one image of a gain-map JPEG.
 type gainMapStrip struct {
 	// isGainMap: this image is the gain map. Its XMP is rewritten from the
-	// allowlist, its Exif dropped; foundXMP reports a gain-map XMP.
+	// allowlist, its Exif dropped; foundXMP reports a gain-map XMP and
+	// foundISO well-formed ISO 21496-1 metadata, either of which makes the
+	// gain map usable.
 	isGainMap bool
 	foundXMP  bool
+	foundISO  bool
 	// primaryOf, on the primary image: the gain map kept after it. Its MPF
 	// segment is rewritten, and an hdrgm primary keeps hdrgm:Version.
 	primaryOf *gainMapPlan
@@ -320,7 +325,7 @@ func planGainMap(r io.ReaderAt, size int64) *gainMapPlan {
 	}
 	var out bytes.Buffer
 	g := &gainMapStrip{isGainMap: true}
-	if err := stripJPEG(&out, bytes.NewReader(b), &Result{}, g); err != nil || !g.foundXMP || g.end != n {
+	if err := stripJPEG(&out, bytes.NewReader(b), &Result{}, g); err != nil || !(g.foundXMP || g.foundISO) || g.end != n {
 		return nil
 	}
 	hdrgm := false

@@ -34,31 +34,68 @@ func mpfSecondImage(t *testing.T, b []byte) []byte {
 	return b[base+int64(off[1]) : base+int64(off[1])+int64(size[1])]
 }
 
-// gainMapParams returns the gain map parameters in an image's XMP.
-func gainMapParams(t *testing.T, gm []byte) []xmpProp {
-	t.Helper()
-	meta := testphoto.Metadata(gm)
-	i := bytes.Index(meta, []byte(xmpID))
-	if i < 0 {
-		t.Fatal("gain map has no XMP")
-	}
-	n := int(meta[i-2])<<8 | int(meta[i-1])
-	props, ok := readGainMapXMP(meta[i+len(xmpID) : i-2+n])
-	if !ok {
-		t.Fatal("gain map XMP has no gain map parameters")
-	}
-	return props
+// gainMapMeta is what a gain-map-aware reader takes from a gain map image:
+// the hdrgm or Apple XMP parameters and the ISO 21496-1 segment.
+type gainMapMeta struct {
+	xmp []xmpProp
+	iso []byte
 }
 
-// TestGainMapKept runs libavif's Apple and hdrgm gain-map JPEGs through
-// Strip (issue 16.2): the gain map stays, found through the new MPF segment
-// as a gain-map-aware reader finds it, with the same parameters, the same
-// tables and entropy-coded data byte for byte and the same decoded pixels;
-// the primary decodes as before; the output scans clean; and exiftool finds
-// nothing in the extracted gain map beyond its parameters.
+// gainMapParams reads the gain map parameters from an image's leading
+// metadata segments; it fails when there are none a reader could use.
+func gainMapParams(t *testing.T, gm []byte) gainMapMeta {
+	t.Helper()
+	var g gainMapMeta
+	meta := testphoto.Metadata(gm)
+	for i := 0; i+4 <= len(meta); {
+		m, n := meta[i+1], int(meta[i+2])<<8|int(meta[i+3])
+		p := meta[i+4 : i+2+n]
+		switch classifyJPEG(m, p) {
+		case segXMP:
+			props, ok := readGainMapXMP(p[len(xmpID):])
+			if !ok {
+				t.Fatal("gain map XMP has no gain map parameters")
+			}
+			g.xmp = props
+		case segISOGainMap:
+			if !isoGainMapOK(p) {
+				t.Fatal("gain map ISO 21496-1 segment does not parse")
+			}
+			g.iso = bytes.Clone(p)
+		}
+		i += 2 + n
+	}
+	if g.xmp == nil && g.iso == nil {
+		t.Fatal("gain map has neither XMP nor ISO 21496-1 parameters")
+	}
+	return g
+}
+
+// isoSegment returns the primary image's ISO 21496-1 segment, if any.
+func isoSegment(b []byte) []byte {
+	meta := testphoto.Metadata(b)
+	for i := 0; i+4 <= len(meta); {
+		m, n := meta[i+1], int(meta[i+2])<<8|int(meta[i+3])
+		if p := meta[i+4 : i+2+n]; classifyJPEG(m, p) == segISOGainMap {
+			return p
+		}
+		i += 2 + n
+	}
+	return nil
+}
+
+// TestGainMapKept runs the gain-map JPEGs of testdata/gainmap (a Pixel 8
+// Pro Ultra HDR photo, iPhone, Photoshop and Camera Raw gain maps, hdrgm
+// XMP, Apple XMP and ISO 21496-1) through Strip (issue 16.2): the gain map
+// stays, found through the new MPF segment as a gain-map-aware reader finds
+// it, with the same parameters (XMP properties, ISO 21496-1 segment byte for
+// byte, and the primary's ISO version segment), the same tables and
+// entropy-coded data byte for byte and the same decoded pixels; the primary
+// decodes as before; the output scans clean; and exiftool finds nothing in
+// the extracted gain map beyond its parameters.
 func TestGainMapKept(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "gainmap", "*.jpg"))
-	if len(files) < 3 {
+	if len(files) < 7 {
 		t.Fatalf("only %d gain-map samples", len(files))
 	}
 	dir := t.TempDir()
@@ -89,6 +126,9 @@ func TestGainMapKept(t *testing.T) {
 		gin, gout := mpfSecondImage(t, in), mpfSecondImage(t, out)
 		if !reflect.DeepEqual(gainMapParams(t, gin), gainMapParams(t, gout)) {
 			t.Errorf("%s: gain map parameters changed", name)
+		}
+		if !bytes.Equal(isoSegment(in), isoSegment(out)) {
+			t.Errorf("%s: primary's ISO 21496-1 segment %q, want %q", name, isoSegment(out), isoSegment(in))
 		}
 		if !bytes.Equal(gin[2+len(testphoto.Metadata(gin)):], gout[2+len(testphoto.Metadata(gout)):]) {
 			t.Errorf("%s: gain map tables or image data changed", name)

@@ -226,6 +226,7 @@ const (
 	segXMPExt
 	segICC
 	segMPF
+	segISOGainMap
 	segIPTC
 	segAdobe
 	segComment
@@ -250,6 +251,8 @@ func classifyJPEG(m byte, p []byte) jpegSeg {
 		return segICC
 	case m == mAPP2 && has(mpfID):
 		return segMPF
+	case m == mAPP2 && has(isoGainMapID):
+		return segISOGainMap
 	case m == mAPP13 && has(photoshopID):
 		return segIPTC
 	case m == mAPP14 && has(adobeID):
@@ -386,7 +389,7 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result, gm *gainMapStrip) error {
 	}
 	cw := &countWriter{w: w}
 	w = cw
-	mpfDone, xmpDone := false, false
+	mpfDone, xmpDone, isoDone := false, false, false
 	if _, err := w.Write([]byte{0xFF, mSOI}); err != nil {
 		return err
 	}
@@ -461,6 +464,13 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result, gm *gainMapStrip) error {
 					if gm != nil && !xmpDone {
 						xmpDone = true
 						keep, ok = gm.xmp(p[len(xmpID):])
+					}
+				case segISOGainMap:
+					// Kept only with the gain map it describes, once per image.
+					if params, good := isoGainMap(p); gm != nil && !isoDone && good {
+						isoDone = true
+						keep, ok = p, true
+						gm.foundISO = gm.isGainMap && params
 					}
 				case segMPF:
 					if gm != nil && gm.primaryOf != nil && !mpfDone {
@@ -537,6 +547,8 @@ func segName(m byte, kind jpegSeg) string {
 		return "ICC profile"
 	case segMPF:
 		return "MPF"
+	case segISOGainMap:
+		return "ISO 21496-1 gain map metadata"
 	case segIPTC:
 		return "Photoshop/IPTC"
 	case segAdobe:
@@ -601,7 +613,8 @@ func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
 	}
 	var frame jpegFrame
 	var mpf *checkedMPF
-	scans, exifs, xmps := 0, 0, 0
+	scans, exifs, xmps, isos := 0, 0, 0, 0
+	isoParams := false
 	err := j.walk(jpegVisitor{
 		strict: true,
 		segment: func(m byte, p []byte) error {
@@ -631,6 +644,13 @@ func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
 					if xmps > 1 || !xmpKept(p, gainMap) {
 						return j.errorf("XMP segment holds more than the gain map parameters")
 					}
+				case segISOGainMap:
+					isos++
+					params, ok := isoGainMap(p)
+					if isos > 1 || !ok {
+						return j.errorf("ISO 21496-1 segment is not gain map metadata alone")
+					}
+					isoParams = params
 				case segMPF:
 					attr, size, off, ok := mpfEntries(p)
 					if gainMap || mpf != nil || !ok || len(attr) != 2 || off[0] != 0 ||
@@ -653,11 +673,11 @@ func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
 	if !frame.seen || scans == 0 {
 		return nil, j.errorf("no frame or no scan")
 	}
-	if gainMap && xmps == 0 {
+	if gainMap && xmps == 0 && !isoParams {
 		return nil, j.errorf("gain map without its parameters")
 	}
-	if !gainMap && xmps > 0 && mpf == nil {
-		return nil, j.errorf("XMP segment without a gain map")
+	if !gainMap && xmps+isos > 0 && mpf == nil {
+		return nil, j.errorf("gain map metadata without a gain map")
 	}
 	return mpf, nil
 }
@@ -799,6 +819,10 @@ func scanJPEGSegment(m byte, kind jpegSeg, p []byte, rep *Report) {
 	case segXMPExt:
 		rep.add(CatText, "XMP", "extended XMP", fmt.Sprintf("%d bytes", len(p)))
 	case segICC, segAdobe:
+	case segISOGainMap:
+		if !isoGainMapOK(p) {
+			rep.add(CatOther, "JPEG", segName(m, kind), fmt.Sprintf("%d bytes, not ISO 21496-1 metadata alone", len(p)))
+		}
 	case segMPF:
 		rep.add(CatThumbnail, "MPF", "preview images", "")
 	case segIPTC:

@@ -76,3 +76,62 @@ func TestMotionVideoAcrossWrites(t *testing.T) {
 }
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// TestMotionPhotos runs the real phone motion photos of testdata/motion
+// through Scan and Strip: Scan names the video under trailer; Strip drops
+// it with every marker of it (the XMP that points at it, Samsung's SEF
+// trailer, the mpvd box) and the vendor segments around it (Qualcomm's
+// debug APP4, Samsung's APP5 unique ID), keeps the orientation, and keeps
+// the image bytes (the JPEG essence here and in TestJPEGImageBytesUnchanged,
+// heif-convert's pixels for the HEIC).
+func TestMotionPhotos(t *testing.T) {
+	for _, tc := range []struct {
+		file, trailer string
+		orientation   int
+		gone          []string
+	}{
+		{"pixel-motion-photo-shortened.jpg", "motion-photo video after end of image", 6,
+			[]string{"MotionPhoto", "Container:Directory", "ftyp" + "mp42", "Pixel 4 XL"}},
+		{"ss-motion-photo-shortened.jpg", "motion-photo video after end of image", 6,
+			[]string{"MicroVideo", "MotionPhoto_Data", "SEFH", "SEFT", "ssuniqueid", "QTI Debug", "SM-G988U"}},
+		{"sample_MP.heic", "motion-photo video (mpvd box)", 1,
+			[]string{"mpvd", "MotionPhoto", "ftypisom"}},
+	} {
+		in, err := os.ReadFile(filepath.Join("testdata", "motion", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var trailers []string
+		for _, f := range scan(t, in).Findings {
+			if f.Category == CatTrailer {
+				trailers = append(trailers, f.Name)
+			}
+		}
+		if len(trailers) != 1 || trailers[0] != tc.trailer {
+			t.Errorf("%s: trailer findings %q, want [%q]", tc.file, trailers, tc.trailer)
+		}
+		out, res, err := strip(t, in)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if res.Orientation != tc.orientation {
+			t.Errorf("%s: orientation %d, want %d", tc.file, res.Orientation, tc.orientation)
+		}
+		for _, s := range tc.gone {
+			if !bytes.Contains(in, []byte(s)) {
+				t.Errorf("%s: the input has no %q: the check proves nothing", tc.file, s)
+			}
+			if bytes.Contains(out, []byte(s)) {
+				t.Errorf("%s: %q is still in the output", tc.file, s)
+			}
+		}
+		if rep := scan(t, out); !rep.Clean() {
+			t.Errorf("%s: output findings %v", tc.file, rep.Findings)
+		}
+		if res.Format == HEIF {
+			comparePixels(t, in, out, HEIF)
+		} else if !bytes.Equal(jpegEssence(t, in), jpegEssence(t, out)) {
+			t.Errorf("%s: image bytes changed", tc.file)
+		}
+	}
+}

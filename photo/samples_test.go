@@ -59,7 +59,8 @@ var (
 // ship with goexif (GPS, maker notes, thumbnails, orientation 1-8), the JPEG
 // and PNG test images of the standard library, the WebP and PNG test images
 // of golang.org/x/image, and veil's own fixtures in testdata/,
-// photo/testdata/orientation and photo/testdata/gainmap.
+// photo/testdata/orientation, photo/testdata/gainmap and the phone motion
+// photos of photo/testdata/motion.
 //
 // Most goexif camera samples hold only the metadata part of the original
 // file (the image data was cut off to keep the module small). Those are
@@ -85,6 +86,8 @@ func samples(t testing.TB) []sample {
 			filepath.Join("testdata", "gainmap", "*.jpg"),
 			filepath.Join("testdata", "orientation", "*.png"),
 			filepath.Join("testdata", "orientation", "*.webp"),
+			filepath.Join("testdata", "motion", "*.jpg"),
+			filepath.Join("testdata", "motion", "*.heic"),
 		} {
 			m, _ := filepath.Glob(pat)
 			files = append(files, m...)
