@@ -144,10 +144,50 @@ func TestGainMapKept(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), gout, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := exec.LookPath("exiftool"); err == nil {
+			exiftoolFindsGainMap(t, name, in, out, gout)
+		}
 	}
 	if _, err := exec.LookPath("exiftool"); err == nil {
 		if n := exiftoolLeaks(t, dir, len(files)); n != 0 {
 			t.Errorf("exiftool finds %d tags in the kept gain maps", n)
 		}
+	}
+}
+
+// exiftoolFindsGainMap reads the gain map of the stripped file with an
+// independent reader: exiftool follows the MPF segment to the second image
+// (-MPImage2), which must be the very gain map found above, and reads the
+// same gain map parameters from it (the hdrgm, Apple HDRGainMap and apdi
+// XMP properties) as from the original's. ISO 21496-1 segments are compared
+// byte for byte by TestGainMapKept: exiftool does not decode them.
+func exiftoolFindsGainMap(t *testing.T, name string, in, out, gain []byte) {
+	t.Helper()
+	extract := func(b []byte) []byte {
+		cmd := exec.Command("exiftool", "-b", "-MPImage2", "-")
+		cmd.Stdin = bytes.NewReader(b)
+		gm, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: exiftool -MPImage2: %v", name, err)
+		}
+		return gm
+	}
+	params := func(gm []byte) string {
+		cmd := exec.Command("exiftool", "-s", "-XMP-hdrgm:all", "-XMP-HDRGainMap:all", "-XMP-apdi:all", "-")
+		cmd.Stdin = bytes.NewReader(gm)
+		p, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: exiftool on the gain map: %v", name, err)
+		}
+		return string(p)
+	}
+	gin, gout := extract(in), extract(out)
+	if !bytes.Equal(gout, gain) {
+		t.Errorf("%s: exiftool's second MPF image (%d bytes) is not the gain map (%d bytes)", name, len(gout), len(gain))
+	}
+	if pin, pout := params(gin), params(gout); pin != pout {
+		t.Errorf("%s: exiftool reads other gain map parameters after strip:\n%s\nwant\n%s", name, pout, pin)
+	} else {
+		t.Logf("%s: exiftool reads the kept gain map's parameters:\n%s", name, pout)
 	}
 }
