@@ -52,6 +52,11 @@ func (e usageError) Error() string {
 }
 func (e usageError) Unwrap() error { return e.err }
 
+// usagef is a usageError of the command c, its message prefixed with c's name.
+func usagef(c *cobra.Command, format string, a ...any) error {
+	return usageError{err: fmt.Errorf(c.Name()+": "+format, a...), cmd: c.CommandPath()}
+}
+
 // errVerifyFailed is returned when an audit found problems (exit 3). The
 // findings themselves have already been printed.
 var errVerifyFailed = errors.New("verification failed")
@@ -171,10 +176,10 @@ func reportErrorJSON(w io.Writer, err error) {
 func argsRange(min, max int, what string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) < min {
-			return usageError{err: fmt.Errorf("%s: missing %s", c.Name(), what), cmd: c.CommandPath()}
+			return usagef(c, "missing %s", what)
 		}
 		if max >= 0 && len(args) > max {
-			return usageError{err: fmt.Errorf("%s: too many arguments", c.Name()), cmd: c.CommandPath()}
+			return usagef(c, "too many arguments")
 		}
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/ingest/layout"
 )
 
@@ -22,16 +23,22 @@ var helpFiles embed.FS
 // helpExamples is the line that ends a help file's Long text.
 const helpExamples = "--- examples ---"
 
-// helpLong is the Long help of the command whose file is help/name.txt.
-func helpLong(name string) string {
-	long, _ := helpText(name)
-	return long
+// setHelp gives c and every command below it the Long and Example help
+// of its file, so that a command's help is found by its name alone.
+func setHelp(c *cobra.Command) {
+	c.Long, c.Example = helpText(helpName(c))
+	for _, sub := range c.Commands() {
+		setHelp(sub)
+	}
 }
 
-// helpExample is the Example help of the command whose file is help/name.txt.
-func helpExample(name string) string {
-	_, example := helpText(name)
-	return example
+// helpName is the name of c's help file: its command path without "veil",
+// with dashes for spaces, or "veil" for veil itself.
+func helpName(c *cobra.Command) string {
+	if name := strings.Join(strings.Fields(c.CommandPath())[1:], "-"); name != "" {
+		return name
+	}
+	return "veil"
 }
 
 // helpText splits help/name.txt into its Long and Example texts, with the

@@ -16,10 +16,7 @@ func TestHelpFiles(t *testing.T) {
 	used := map[string]bool{}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
-		name := strings.Join(strings.Fields(c.CommandPath())[1:], "-")
-		if name == "" {
-			name = "veil"
-		}
+		name := helpName(c)
 		used[name] = true
 		raw := helpFile(name)
 		long, example := helpText(name)

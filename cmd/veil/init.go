@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,14 +31,10 @@ func newInitCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "init --vault DIR --custodian-out FILE",
 		Short: "Create a vault and the custodian identity that alone can reverse codes",
-
-		Long:    helpLong("init"),
-		Example: helpExample("init"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" || opts.CustodianOut == "" {
-				return usageError{err: errors.New("init: --vault and --custodian-out are required"), cmd: c.CommandPath()}
+				return usagef(c, "--vault and --custodian-out are required")
 			}
 			return runInit(opts, c.OutOrStdout())
 		},

@@ -12,11 +12,7 @@ func newManCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "man DIR",
 		Short: "Write veil's man pages (section 1) into DIR",
-
-		Long:    helpLong("man"),
-		Example: helpExample("man"),
-
-		Args: argsRange(1, 1, "a folder to write the pages to"),
+		Args:  argsRange(1, 1, "a folder to write the pages to"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := os.MkdirAll(args[0], 0o755); err != nil {
 				return fmt.Errorf("man: %w", err)

@@ -23,14 +23,10 @@ func newRekeyCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "rekey --vault DIR --identity FILE [--add-recipient AGE1...] [--remove-recipient AGE1...]",
 		Short: "Custodian: change who originals are encrypted to (logged, signed)",
-
-		Long:    helpLong("rekey"),
-		Example: helpExample("rekey"),
-
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" || opts.Identity == "" {
-				return usageError{err: fmt.Errorf("rekey: --vault and --identity are required"), cmd: c.CommandPath()}
+				return usagef(c, "--vault and --identity are required")
 			}
 			return runRekey(c.Context(), opts, c.OutOrStdout(), c.ErrOrStderr())
 		},

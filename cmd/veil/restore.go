@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,18 +24,14 @@ func newRestoreCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "restore --vault DIR --identity FILE --reason TEXT -o DIR CODE...",
 		Short: "Custodian: decrypt the originals of photo or subject codes (logged)",
-
-		Long:    helpLong("restore"),
-		Example: helpExample("restore"),
-
-		Args: argsRange(1, -1, "a photo or subject code"),
+		Args:  argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
 			codes, err := checkCustodianArgs(c, opts.CustodianOptions, args)
 			if err != nil {
 				return err
 			}
 			if opts.Out == "" {
-				return usageError{err: errors.New("restore: -o DIR is required"), cmd: c.CommandPath()}
+				return usagef(c, "-o DIR is required")
 			}
 			return runRestore(c.Context(), opts, codes, c.OutOrStdout(), c.ErrOrStderr())
 		},

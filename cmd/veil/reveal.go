@@ -17,11 +17,7 @@ func newRevealCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "reveal --vault DIR --identity FILE --reason TEXT CODE...",
 		Short: "Custodian: show who and what a photo or subject code stands for (logged)",
-
-		Long:    helpLong("reveal"),
-		Example: helpExample("reveal"),
-
-		Args: argsRange(1, -1, "a photo or subject code"),
+		Args:  argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
 			codes, err := checkCustodianArgs(c, opts, args)
 			if err != nil {

@@ -18,12 +18,8 @@ var globalOpts GlobalOptions
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "veil",
-		Short: "Strip identifying metadata from clinical photos and code them, with an encrypted vault and a signed log",
-
-		Long:    helpLong("veil"),
-		Example: helpExample("veil"),
-
+		Use:           "veil",
+		Short:         "Strip identifying metadata from clinical photos and code them, with an encrypted vault and a signed log",
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -61,6 +57,7 @@ func newRootCommand() *cobra.Command {
 		newManCommand(),
 		newUnlockCommand(),
 	)
+	setHelp(root) // each command's Long and Example come from help/NAME.txt
 	return root
 }
 

@@ -22,11 +22,7 @@ func newScanCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "scan [--json] PATH...",
 		Short: "List the identifying metadata each photo carries (read-only)",
-
-		Long:    helpLong("scan"),
-		Example: helpExample("scan"),
-
-		Args: argsRange(1, -1, "a photo or folder to scan"),
+		Args:  argsRange(1, -1, "a photo or folder to scan"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runScan(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
 		},

@@ -82,11 +82,7 @@ func newConfigCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "config",
 		Short: "Show the effective settings and where each came from",
-
-		Long:    helpLong("config"),
-		Example: helpExample("config"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runConfig(c, c.OutOrStdout())
 		},

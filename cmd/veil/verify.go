@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,14 +28,10 @@ func newVerifyCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "verify --vault DIR [--pub FILE] [--release DIR] [--checkpoint FILE]",
 		Short: "Audit the vault's signed log, its blobs and the release folder (public keys only)",
-
-		Long:    helpLong("verify"),
-		Example: helpExample("verify"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" {
-				return usageError{err: errors.New("verify: --vault is required"), cmd: c.CommandPath()}
+				return usagef(c, "--vault is required")
 			}
 			return runVerify(c.Context(), opts, c.OutOrStdout(), c.ErrOrStderr())
 		},

@@ -20,11 +20,7 @@ func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print veil's version and the formats this build can strip",
-
-		Long:    helpLong("version"),
-		Example: helpExample("version"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			var names []string
 			for _, f := range photo.StrippableFormats() {
