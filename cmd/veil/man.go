@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+	"github.com/veil-photo/veil/internal/buildinfo"
 )
 
 func newManCommand() *cobra.Command {
@@ -19,7 +20,7 @@ func newManCommand() *cobra.Command {
 			}
 			root := c.Root()
 			root.DisableAutoGenTag = true // the pages are the same whenever they are made
-			header := &doc.GenManHeader{Title: "VEIL", Section: "1", Source: "veil " + buildVersion(), Manual: "veil manual"}
+			header := &doc.GenManHeader{Title: "VEIL", Section: "1", Source: "veil " + buildinfo.Version(version), Manual: "veil manual"}
 			if err := doc.GenManTree(root, header, args[0]); err != nil {
 				return fmt.Errorf("man: %w", err)
 			}

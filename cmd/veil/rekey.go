@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -49,15 +48,6 @@ func runRekey(ctx context.Context, opts RekeyOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return custodyError(err, CustodianOptions{Vault: opts.Vault, Identity: opts.Identity}, stderr)
 	}
-	if done.Record >= 0 {
-		fmt.Fprintf(stderr, "veil: logged the vault's keys as config record %d, signed by the custodian key\n", done.Record)
-	} else {
-		fmt.Fprintln(stderr, "veil: the log already holds these keys; nothing was logged")
-	}
-	fmt.Fprintf(stdout, "new originals are encrypted to %s:\n", ui.Plural(len(done.Recipients), "recipient"))
-	for _, r := range done.Recipients {
-		fmt.Fprintf(stdout, "  %s\n", r)
-	}
-	fmt.Fprintf(stderr, "veil: give %s/auditor.pub to your auditors to pin; receipt:\n%s", opts.Vault, done.Receipt)
+	ui.PrintRekeyed(stdout, stderr, opts.Vault, done)
 	return nil
 }

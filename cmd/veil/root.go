@@ -4,6 +4,7 @@ import (
 	"runtime"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/internal/buildinfo"
 )
 
 // GlobalOptions holds the flags every command understands.
@@ -20,7 +21,7 @@ func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "veil",
 		Short:         "Strip identifying metadata from clinical photos and code them, with an encrypted vault and a signed log",
-		Version:       buildVersion(),
+		Version:       buildinfo.Version(version),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

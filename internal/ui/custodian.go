@@ -35,3 +35,18 @@ func PrintRevealed(w io.Writer, p *custody.Photo, d *custody.Revealed) {
 		fmt.Fprintf(w, "  duplicate %s (record %d)\n", dup.Detail.Path, dup.Record)
 	}
 }
+
+// PrintRekeyed reports what veil rekey did to the vault in dir: the record
+// it logged, on stderr, the recipients now, on stdout, and the receipt.
+func PrintRekeyed(stdout, stderr io.Writer, dir string, done *custody.Rekeyed) {
+	if done.Record >= 0 {
+		fmt.Fprintf(stderr, "veil: logged the vault's keys as config record %d, signed by the custodian key\n", done.Record)
+	} else {
+		fmt.Fprintln(stderr, "veil: the log already holds these keys; nothing was logged")
+	}
+	fmt.Fprintf(stdout, "new originals are encrypted to %s:\n", Plural(len(done.Recipients), "recipient"))
+	for _, r := range done.Recipients {
+		fmt.Fprintf(stdout, "  %s\n", r)
+	}
+	fmt.Fprintf(stderr, "veil: give %s/auditor.pub to your auditors to pin; receipt:\n%s", dir, done.Receipt)
+}
