@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/internal/ui"
-	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -93,10 +92,11 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 
 	pinMsg := ""
 	if opts.Checkpoint != "" && sum.Findings == 0 {
-		pinMsg, err = advancePin(opts.Checkpoint, rep)
+		up, err := audit.AdvancePin(opts.Checkpoint, rep)
 		if err != nil {
-			return err
+			return fmt.Errorf("--checkpoint: %w", err)
 		}
+		pinMsg = ui.PinNote(opts.Checkpoint, rep, up)
 	}
 	pr.Summary(sum, globalOpts.Quiet)
 	if pinMsg != "" {
@@ -106,21 +106,4 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 		return errVerifyFailed
 	}
 	return nil
-}
-
-// advancePin pins the verified checkpoint (see audit.AdvancePin) and says
-// what it did.
-func advancePin(path string, rep *manifest.Report) (string, error) {
-	up, err := audit.AdvancePin(path, rep)
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("--checkpoint: %w", err)
-	case rep.Checkpoint == nil:
-		return "the log has no checkpoint yet; nothing pinned", nil
-	case !up.Wrote:
-		return "", nil
-	case !up.Had:
-		return fmt.Sprintf("pinned the checkpoint of %s in %s", ui.Plural(int(up.To), "record"), path), nil
-	}
-	return fmt.Sprintf("advanced %s from %d to %d records", path, up.From, up.To), nil
 }
