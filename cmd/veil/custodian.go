@@ -38,23 +38,20 @@ func addCustodianFlags(c *cobra.Command, o *CustodianOptions) {
 // checkCustodianArgs reports usage mistakes before any passphrase is asked,
 // and returns the codes.
 func checkCustodianArgs(c *cobra.Command, o CustodianOptions, args []string) ([]code.Code, error) {
-	usage := func(format string, args ...any) error {
-		return usageError{err: fmt.Errorf(c.Name()+": "+format, args...), cmd: c.CommandPath()}
-	}
 	if o.Vault == "" || o.Identity == "" {
-		return nil, usage("--vault and --identity are required")
+		return nil, usagef(c, "--vault and --identity are required")
 	}
 	if strings.TrimSpace(o.Reason) == "" {
-		return nil, usage("--reason is required: say why the codes are reversed (it is logged for auditors)")
+		return nil, usagef(c, "--reason is required: say why the codes are reversed (it is logged for auditors)")
 	}
 	if len(o.Reason) > 1000 || strings.ContainsAny(o.Reason, "\n\r") {
-		return nil, usage("--reason must be one line of at most 1000 bytes")
+		return nil, usagef(c, "--reason must be one line of at most 1000 bytes")
 	}
 	codes := make([]code.Code, len(args))
 	for i, a := range args {
 		var err error
 		if codes[i], err = code.Parse(a); err != nil {
-			return nil, usage("%q is not a photo or subject code (a lower-case UUID)", a)
+			return nil, usagef(c, "%q is not a photo or subject code (a lower-case UUID)", a)
 		}
 	}
 	return codes, nil

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,6 +50,11 @@ func (e usageError) Error() string {
 	return fmt.Sprintf("%v (see '%s --help')", e.err, e.cmd)
 }
 func (e usageError) Unwrap() error { return e.err }
+
+// usagef is a usageError of the command c, its message prefixed with c's name.
+func usagef(c *cobra.Command, format string, a ...any) error {
+	return usageError{err: fmt.Errorf(c.Name()+": "+format, a...), cmd: c.CommandPath()}
+}
 
 // errVerifyFailed is returned when an audit found problems (exit 3). The
 // findings themselves have already been printed.
@@ -127,26 +131,14 @@ func isCobraUsage(err error) bool {
 		strings.HasPrefix(err.Error(), "unknown shorthand flag")
 }
 
-// reportError prints err as the single line "veil: ...". With debug it also
-// prints the chain of wrapped errors, which is what a bug report needs.
-// Unless w is a terminal, inbox paths in the message are redacted (they
-// hold patients' names) and control characters are always escaped.
+// reportError prints err as the single line "veil: ..." (see ui.PrintError),
+// pointing to --help after a mistake cobra found.
 func reportError(w io.Writer, err error, debug bool) {
-	terminal := ui.IsTerminal(w)
-	msg := ui.LogSafe(err, terminal)
-	var ue usageError
-	if isCobraUsage(err) && !errors.As(err, &ue) {
-		msg += " (see 'veil --help')"
+	hint := ""
+	if isCobraUsage(err) && !errors.As(err, new(usageError)) {
+		hint = " (see 'veil --help')"
 	}
-	fmt.Fprintf(w, "veil: %s\n", ui.OneLine(msg))
-	if debug {
-		var ie ui.InboxError
-		errors.As(err, &ie)
-		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-			shown := error(ui.InboxError{Err: e, Inboxes: ie.Inboxes})
-			fmt.Fprintf(w, "veil: debug: %T: %s\n", e, ui.OneLine(ui.LogSafe(shown, terminal)))
-		}
-	}
+	ui.PrintError(w, err, hint, debug)
 }
 
 // jsonMode reports whether the command that ran was given --json (its own
@@ -159,22 +151,14 @@ func jsonMode(c *cobra.Command) bool {
 	return f != nil && f.Value.String() == "true"
 }
 
-// reportErrorJSON is reportError for --json: the error as one event,
-// {"time","level":"error","event":"error","message","exit"}, with inbox
-// paths redacted as for any log.
-func reportErrorJSON(w io.Writer, err error) {
-	ui.NewEventLog(w, "").Emit(slog.LevelError, "error",
-		slog.String("message", ui.OneLine(ui.LogSafe(err, false))), slog.Int("exit", exitCode(err)))
-}
-
 // argsRange is cobra.RangeArgs with an error that maps to exit code 2.
 func argsRange(min, max int, what string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) < min {
-			return usageError{err: fmt.Errorf("%s: missing %s", c.Name(), what), cmd: c.CommandPath()}
+			return usagef(c, "missing %s", what)
 		}
 		if max >= 0 && len(args) > max {
-			return usageError{err: fmt.Errorf("%s: too many arguments", c.Name()), cmd: c.CommandPath()}
+			return usagef(c, "too many arguments")
 		}
 		return nil
 	}

@@ -20,11 +20,7 @@ func newFindCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "find --vault DIR --identity FILE --reason TEXT NAME-OR-ID...",
 		Short: "Custodian: find the subject and photo codes of a patient by name or ID (logged)",
-
-		Long:    helpLong("find"),
-		Example: helpExample("find"),
-
-		Args: argsRange(1, -1, "a patient name or ID"),
+		Args:  argsRange(1, -1, "a patient name or ID"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if _, err := checkCustodianArgs(c, opts.CustodianOptions, nil); err != nil {
 				return err

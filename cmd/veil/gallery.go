@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/gallery"
 	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/internal/ui"
+	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/release"
 )
 
@@ -33,19 +35,28 @@ func newGalleryCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "gallery --release DIR -o SITE [--subject CODE...] [--phase PHASE...]",
 		Short: "Build a static before/after gallery of a release folder (codes only; no vault, no key)",
-
-		Long:    helpLong("gallery"),
-		Example: helpExample("gallery"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
-			if opts.Release == "" || opts.Site == "" {
-				return usageError{err: errors.New("gallery: --release and -o are required"), cmd: c.CommandPath()}
+			switch {
+			case opts.Release == "" || opts.Site == "":
+				return usagef(c, "--release and -o are required")
+			case opts.Workers < 1:
+				return usagef(c, "--workers must be at least 1")
 			}
-			if opts.Workers < 1 {
-				return usageError{err: errors.New("gallery: --workers must be at least 1"), cmd: c.CommandPath()}
+			gopts := gallery.Options{Release: opts.Release, Site: opts.Site, Phases: opts.Phases, Workers: opts.Workers}
+			for _, s := range opts.Subjects {
+				sc, err := code.Parse(s)
+				if err != nil {
+					return usagef(c, "--subject %q is not a subject code", s)
+				}
+				gopts.Subjects = append(gopts.Subjects, sc)
 			}
-			return runGallery(c.Context(), opts, c.OutOrStdout(), c.ErrOrStderr(), c.CommandPath())
+			for _, p := range opts.Phases {
+				if !slices.Contains(manifest.Phases, p) {
+					return usagef(c, "--phase %q: use before, intraop, after or followup", p)
+				}
+			}
+			return runGallery(c.Context(), opts, gopts, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
 	f := c.Flags()
@@ -59,23 +70,8 @@ func newGalleryCommand() *cobra.Command {
 	return c
 }
 
-func runGallery(ctx context.Context, opts GalleryOptions, stdout, stderr io.Writer, cmdPath string) error {
+func runGallery(ctx context.Context, opts GalleryOptions, gopts gallery.Options, stdout, stderr io.Writer) error {
 	start := time.Now()
-	gopts := gallery.Options{Release: opts.Release, Site: opts.Site, Phases: opts.Phases, Workers: opts.Workers}
-	for _, s := range opts.Subjects {
-		c, err := code.Parse(s)
-		if err != nil {
-			return usageError{err: fmt.Errorf("gallery: --subject %q is not a subject code", s), cmd: cmdPath}
-		}
-		gopts.Subjects = append(gopts.Subjects, c)
-	}
-	for _, p := range opts.Phases {
-		switch p {
-		case "before", "intraop", "after", "followup":
-		default:
-			return usageError{err: fmt.Errorf("gallery: --phase %q: use before, intraop, after or followup", p), cmd: cmdPath}
-		}
-	}
 	gopts.HEIFConvert = heifConvertPath()
 
 	prog := ui.NewProgress(os.Stderr, !opts.Quiet && !opts.JSON && ui.IsTerminal(os.Stderr))

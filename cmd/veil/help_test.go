@@ -1,49 +1,39 @@
 package main
 
 import (
-	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/internal/help"
 )
 
+// helpDir holds the help files (package help embeds them).
+const helpDir = "../../internal/help/text"
+
 // TestHelpFiles: every command takes its Long and Example help from its own
-// file in help/, every placeholder names a text that exists, and every file
-// in help/ is used, so that a renamed command or a stray file is caught here
-// rather than by a user reading an empty --help.
+// file, and every file is used, by a command or included by one, so that a
+// renamed command or a stray file is caught here rather than by a user
+// reading an empty --help. Package help checks the placeholders.
 func TestHelpFiles(t *testing.T) {
 	used := map[string]bool{}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
-		name := strings.Join(strings.Fields(c.CommandPath())[1:], "-")
-		if name == "" {
-			name = "veil"
-		}
+		name := helpName(c)
 		used[name] = true
-		raw := helpFile(name)
-		long, example := helpText(name)
+		long, example := help.Text(name)
 		switch {
-		case !strings.Contains(raw, "\n"+helpExamples+"\n"):
-			t.Errorf("%s: help/%s.txt is missing or has no line %q", c.CommandPath(), name, helpExamples)
 		case long == "" || example == "":
-			t.Errorf("%s: help/%s.txt has an empty Long or Example text", c.CommandPath(), name)
+			t.Errorf("%s: %s/%s.txt is missing, has no line \"--- examples ---\", or has an empty Long or Example text", c.CommandPath(), helpDir, name)
 		case c.Long != long || c.Example != example:
-			t.Errorf("%s does not take its help from help/%s.txt", c.CommandPath(), name)
+			t.Errorf("%s does not take its help from %s/%s.txt", c.CommandPath(), helpDir, name)
 		}
-		for line := range strings.SplitSeq(c.Long+"\n"+c.Example, "\n") {
-			if _, ok := helpPlaceholder(line); ok {
-				t.Errorf("%s --help shows the placeholder %s: a text it stands for holds placeholders itself", c.CommandPath(), line)
-			}
-		}
-		for line := range strings.SplitSeq(raw, "\n") {
-			ref, ok := helpPlaceholder(line)
-			if !ok || ref == "layout" {
-				continue
-			}
-			used[ref] = true
-			if helpFile(ref) == "" {
-				t.Errorf("help/%s.txt: %s stands for help/%s.txt, which is missing or empty", name, line, ref)
+		raw, _ := os.ReadFile(filepath.Join(helpDir, name+".txt"))
+		for line := range strings.SplitSeq(string(raw), "\n") {
+			if ref, ok := strings.CutPrefix(line, "{{"); ok {
+				used[strings.TrimSuffix(ref, "}}")] = true
 			}
 		}
 		for _, sub := range c.Commands() {
@@ -51,12 +41,12 @@ func TestHelpFiles(t *testing.T) {
 		}
 	}
 	walk(newRootCommand())
-	files, err := fs.Glob(helpFiles, "help/*.txt")
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob(filepath.Join(helpDir, "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no help files in %s: %v", helpDir, err)
 	}
 	for _, f := range files {
-		if name := strings.TrimSuffix(strings.TrimPrefix(f, "help/"), ".txt"); !used[name] {
+		if name := strings.TrimSuffix(filepath.Base(f), ".txt"); !used[name] {
 			t.Errorf("%s belongs to no command and no command includes it", f)
 		}
 	}

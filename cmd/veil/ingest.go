@@ -21,20 +21,11 @@ import (
 
 // IngestOptions are the flags of veil ingest.
 type IngestOptions struct {
-	Vault      string
-	Out        string
-	Layout     string
-	PhaseAlias []string
-	Workers    int
-	KeepSource bool
-	Settle     time.Duration
-	Wait       time.Duration
-	MaxSize    string
-	Exclude    []string
-	Gallery    string
-	DryRun     bool
-	JSON       bool
-	Quiet      bool
+	ingest.Config // the flags watch shares
+	Wait          time.Duration
+	DryRun        bool
+	JSON          bool
+	Quiet         bool
 }
 
 // crashEnv names the test-only environment variable that makes veil ingest
@@ -48,26 +39,17 @@ func newIngestCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "ingest --vault DIR --out RELEASE [flags] INBOX...",
 		Short: "Take photos from inbox folders into the vault, the release folder and the log",
-
-		Long:    helpLong("ingest"),
-		Example: helpExample("ingest"),
-
-		Args: argsRange(1, -1, "an inbox folder"),
+		Args:  argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
-			usage := func(format string, a ...any) error {
-				return usageError{err: fmt.Errorf("ingest: "+format, a...), cmd: c.CommandPath()}
+			popts, err := opts.Options(args)
+			if err != nil {
+				return usagef(c, "%v", err)
 			}
-			if err := checkPipelineOptions(opts, usage); err != nil {
-				return err
-			}
-			if err := checkApart(opts, args, usage); err != nil {
-				return err
-			}
-			return runIngest(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
+			return runIngest(c.Context(), opts, popts, args, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
 	f := c.Flags()
-	addPipelineFlags(f, &opts, "runs")
+	addPipelineFlags(f, &opts.Config, "runs")
 	f.DurationVar(&opts.Wait, "wait", 10*time.Minute, "if another veil (watch, reveal) holds the vault lock, wait this long for it (0: fail at once)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "report what would happen and change nothing")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per event and a summary, no progress")
@@ -77,9 +59,9 @@ func newIngestCommand() *cobra.Command {
 
 // addPipelineFlags registers the flags that ingest and watch share. later
 // says what comes after this run ("runs" or "passes").
-func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
+func addPipelineFlags(f *pflag.FlagSet, opts *ingest.Config, later string) {
 	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault (see 'veil init')")
-	f.StringVar(&opts.Out, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
+	f.StringVar(&opts.Release, "out", "", "release folder `RELEASE` for the coded, stripped photos (created if missing)")
 	f.StringVar(&opts.Layout, "layout", layout.DefaultLayout, "how patient and phase are read from a file's path under the inbox (see above; new installs: '"+layout.IDLayout+"')")
 	f.StringArrayVar(&opts.PhaseAlias, "phase-alias", nil, "`WORD=PHASE[:INTERVAL]`: a phase word of this practice, as recheck=followup:P6W or vorher=before (repeatable)")
 	f.IntVar(&opts.Workers, "workers", defaultWorkers(), "files hashed, encrypted and stripped in parallel")
@@ -90,84 +72,26 @@ func addPipelineFlags(f *pflag.FlagSet, opts *IngestOptions, later string) {
 	f.StringArrayVar(&opts.Exclude, "exclude", ingest.DefaultExclude, "skip files and folders whose name or path under the inbox matches this `PATTERN` (* ? [a-z]; case ignored); repeatable; giving it replaces the default, the sidecars of iPhone exports (--exclude '' skips nothing)")
 }
 
-// checkPipelineOptions validates the flags that ingest and watch share.
-func checkPipelineOptions(opts IngestOptions, usage func(string, ...any) error) error {
-	switch {
-	case opts.Vault == "":
-		return usage("--vault is required")
-	case opts.Out == "":
-		return usage("--out RELEASE is required")
-	case opts.Workers < 1:
-		return usage("--workers must be at least 1")
-	case opts.Settle < 0:
-		return usage("--settle must not be negative")
-	}
-	if _, err := ingest.ParseSize(opts.MaxSize); err != nil {
-		return usage("--max-size: %v", err)
-	}
-	if opts.Gallery != "" {
-		if ingest.Overlap(opts.Gallery, opts.Out) {
-			return usage("--gallery %s and --out %s overlap: the gallery would be shipped with the release, or the release deleted with the gallery; put the site beside the release folder", opts.Gallery, opts.Out)
-		}
-	}
-	for _, pat := range opts.Exclude {
-		if err := ingest.CheckExclude(pat); err != nil {
-			return usage("--exclude %q: not a pattern (%v)", pat, errors.Unwrap(err))
-		}
-	}
-	_, err := pipelineLayout(opts, usage)
-	return err
-}
-
-// pipelineLayout compiles --layout with the phase words of --phase-alias;
-// a mistake in either is a usage error.
-func pipelineLayout(opts IngestOptions, usage func(string, ...any) error) (*layout.Layout, error) {
-	vocab, err := layout.ParseVocabulary(opts.PhaseAlias)
+// openPipeline opens the vault and checks the inboxes for ingest and watch.
+func openPipeline(dir string, inboxes []string) (*vault.Vault, error) {
+	v, err := vault.Open(dir)
 	if err != nil {
-		return nil, usage("--phase-alias: %v", err)
-	}
-	lay, err := layout.ParseLayout(opts.Layout, vocab)
-	if err != nil {
-		return nil, usage("--layout: %v", err)
-	}
-	return lay, nil
-}
-
-// checkApart refuses a release folder, vault or gallery inside an inbox, or
-// an inbox inside one of them (see ingest.CheckApart).
-func checkApart(opts IngestOptions, inboxes []string, usage func(string, ...any) error) error {
-	if err := ingest.CheckApart(inboxes, ingest.Folder{Name: "--out", Path: opts.Out}, ingest.Folder{Name: "--vault", Path: opts.Vault}, ingest.Folder{Name: "--gallery", Path: opts.Gallery}); err != nil {
-		return usage("%v", err)
-	}
-	return nil
-}
-
-// openPipeline opens the vault and checks the inboxes for ingest and watch;
-// the flags were validated by checkPipelineOptions.
-func openPipeline(opts IngestOptions, inboxes []string) (*vault.Vault, int64, *layout.Layout, error) {
-	maxSize, _ := ingest.ParseSize(opts.MaxSize)
-	lay, err := pipelineLayout(opts, func(format string, a ...any) error { return fmt.Errorf(format, a...) })
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	v, err := vault.Open(opts.Vault)
-	if err != nil {
-		return nil, 0, nil, err
+		return nil, err
 	}
 	for _, in := range inboxes {
 		fi, err := os.Stat(in)
 		if err != nil {
-			return nil, 0, nil, fmt.Errorf("inbox %s: %v", in, filekind.Bare(err))
+			return nil, fmt.Errorf("inbox %s: %v", in, filekind.Bare(err))
 		}
 		if !fi.IsDir() {
-			return nil, 0, nil, fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)
+			return nil, fmt.Errorf("inbox %s is not a folder; give the folder staff put photos in", in)
 		}
 	}
-	return v, maxSize, lay, nil
+	return v, nil
 }
 
-func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout, stderr io.Writer) error {
-	v, maxSize, lay, err := openPipeline(opts, inboxes)
+func runIngest(ctx context.Context, opts IngestOptions, popts ingest.Options, inboxes []string, stdout, stderr io.Writer) error {
+	v, err := openPipeline(opts.Vault, inboxes)
 	if err != nil {
 		return err
 	}
@@ -197,11 +121,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 			note(fmt.Sprintf("warning: the previous writer %v did not finish; cleaning up after it", s))
 		}
 	}
-	popts := ingest.Options{
-		Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
-		Settle: opts.Settle, MaxSize: maxSize, DryRun: opts.DryRun,
-		Exclude: opts.Exclude,
-	}
+	popts.DryRun = opts.DryRun
 	if spec := os.Getenv(crashEnv); spec != "" {
 		step, nth, err := crashpoint.Parse(spec)
 		if err != nil {
@@ -226,7 +146,7 @@ func runIngest(ctx context.Context, opts IngestOptions, inboxes []string, stdout
 	}
 	pr.Summary("summary", opts.DryRun, sum, runErr)
 	if !opts.DryRun {
-		refreshGallery(ctx, pr, opts.Out, opts.Gallery, sum)
+		refreshGallery(ctx, pr, opts.Release, opts.Gallery, sum)
 	}
 	if runErr != nil {
 		return ui.WithInboxes(runErr, inboxes)

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"path/filepath"
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
@@ -32,14 +29,10 @@ func newInitCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "init --vault DIR --custodian-out FILE",
 		Short: "Create a vault and the custodian identity that alone can reverse codes",
-
-		Long:    helpLong("init"),
-		Example: helpExample("init"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" || opts.CustodianOut == "" {
-				return usageError{err: errors.New("init: --vault and --custodian-out are required"), cmd: c.CommandPath()}
+				return usagef(c, "--vault and --custodian-out are required")
 			}
 			return runInit(opts, c.OutOrStdout())
 		},
@@ -74,38 +67,8 @@ func runInit(opts InitOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := v.Config()
-	dir := v.Dir()
-	switch {
-	case globalOpts.JSON:
-		ui.NewEventLog(out, "").Emit(slog.LevelInfo, "created", slog.String("vault", dir), slog.String("id", cfg.ID),
-			slog.Any("recipients", cfg.Recipients), slog.String("custodian_file", opts.CustodianOut))
-		return nil
-	case globalOpts.Quiet:
-		return nil
+	if !globalOpts.Quiet || globalOpts.JSON {
+		ui.PrintCreated(out, v.Dir(), v.Config(), opts.CustodianOut, globalOpts.JSON)
 	}
-	fmt.Fprintf(out, "created vault %s (id %s)\n", dir, cfg.ID)
-	fmt.Fprintf(out, "  %-22s public configuration\n", filepath.Join(dir, "vault.json"))
-	fmt.Fprintf(out, "  %-22s public keys for auditors\n", filepath.Join(dir, "auditor.pub"))
-	fmt.Fprintf(out, "  %-22s log signer and index key of this host (mode 0600)\n", filepath.Join(dir, "keys")+string(filepath.Separator))
-	fmt.Fprintf(out, "originals are encrypted to %d recipient(s):\n", len(cfg.Recipients))
-	for i, r := range cfg.Recipients {
-		who := "extra recipient"
-		if i == 0 {
-			who = "custodian"
-		}
-		fmt.Fprintf(out, "  %s (%s)\n", r, who)
-	}
-	fmt.Fprintf(out, "wrote the custodian identity to %s (passphrase-protected, mode 0600)\n", opts.CustodianOut)
-	fmt.Fprintf(out, `
-next:
-  1. move %[1]s off this host (for example to an encrypted drive in a safe) and
-     delete it here; keep the passphrase apart from it. It alone can reverse
-     codes and decrypt originals: if it or the passphrase is lost, nobody can;
-     if both leak, anyone can.
-  2. give %[2]s to your auditors; they pin it with
-     'veil verify --vault %[3]s --pub auditor.pub'.
-  3. ingest photos: veil ingest --vault %[3]s --out RELEASE INBOX...
-`, opts.CustodianOut, filepath.Join(dir, "auditor.pub"), dir)
 	return nil
 }

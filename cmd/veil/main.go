@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/veil-photo/veil/internal/ui"
 )
 
 func main() {
@@ -17,7 +19,7 @@ func main() {
 	stop()
 	switch {
 	case err != nil && jsonMode(cmd):
-		reportErrorJSON(os.Stderr, err)
+		ui.LogError(os.Stderr, err, exitCode(err))
 	case err != nil:
 		reportError(os.Stderr, err, globalOpts.Debug)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -11,93 +10,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/veil-photo/veil/internal/testpty"
 	"github.com/veil-photo/veil/vault"
 	"golang.org/x/sys/unix"
 )
-
-// openPTY returns the two ends of a new pseudo-terminal, so that the
-// interactive path runs against a real terminal as a user would meet it.
-func openPTY(t *testing.T) (master, tty *os.File) {
-	t.Helper()
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	master = os.NewFile(uintptr(fd), "/dev/ptmx")
-	t.Cleanup(func() { master.Close() })
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Skipf("unlockpt: %v", err)
-	}
-	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Skipf("ptsname: %v", err)
-	}
-	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("open tty: %v", err)
-	}
-	t.Cleanup(func() { tty.Close() })
-	return master, tty
-}
-
-// drain discards what the terminal shows, so the master never fills up.
-func drain(master *os.File) { go io.Copy(io.Discard, master) }
-
-// prompt runs promptPassphrase on tty and types each answer once its
-// prompt is shown, as a person would.
-func prompt(t *testing.T, master, tty *os.File, confirm bool, answers ...string) ([]byte, error) {
-	t.Helper()
-	type result struct {
-		b   []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := promptPassphrase(tty, tty, confirm, "passphrase for the custodian file")
-		done <- result{b, err}
-	}()
-	for i, a := range answers {
-		want := "passphrase for the custodian file: "
-		if i > 0 {
-			want = "confirm " + want
-		}
-		expectOn(t, master, want)
-		io.WriteString(master, a)
-	}
-	// Read the rest, so that the prompt's writes never block.
-	go io.Copy(io.Discard, master)
-	r := <-done
-	return r.b, r.err
-}
-
-func TestPromptPassphrase(t *testing.T) {
-	for _, tt := range []struct {
-		name    string
-		confirm bool
-		answers []string
-		want    string // the passphrase, or a part of the error
-	}{
-		{"confirmed", true, []string{"correct horse\r", "correct horse\r"}, "correct horse"},
-		{"edited", false, []string{"wrong\x15corrcet\x7f\x7f\x7fect horse\r"}, "correct horse"},
-		{"mismatch", true, []string{"correct horse\r", "correct hose\r"}, "do not match"},
-		{"empty", true, []string{"\r"}, "empty passphrase"},
-		{"Ctrl-D", false, []string{"\x04"}, "aborted at the prompt"},
-		{"Ctrl-C", true, []string{"correct horse\r", "corr\x03"}, "aborted at the prompt"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			master, tty := openPTY(t)
-			got, err := prompt(t, master, tty, tt.confirm, tt.answers...)
-			if string(got) != tt.want && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-				t.Errorf("got %q, %v; want %q", got, err, tt.want)
-			}
-			if st, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS); err != nil || st.Lflag&unix.ECHO == 0 || st.Lflag&unix.ICANON == 0 {
-				t.Errorf("terminal not restored after the prompt: %v", err)
-			}
-		})
-	}
-}
 
 // veilOnTTY starts the veil binary with tty as its controlling terminal
 // and stdin from /dev/null, as under xargs or a script: veil must ask on
@@ -116,34 +33,19 @@ func veilOnTTY(t *testing.T, tty *os.File, args ...string) (*exec.Cmd, *bytes.Bu
 	return cmd, &out
 }
 
-// expectOn reads the terminal until it has shown want.
-func expectOn(t *testing.T, master *os.File, want string) {
-	t.Helper()
-	var seen []byte
-	buf := make([]byte, 256)
-	master.SetReadDeadline(time.Now().Add(30 * time.Second))
-	for !bytes.Contains(seen, []byte(want)) {
-		n, err := master.Read(buf)
-		seen = append(seen, buf[:n]...)
-		if err != nil {
-			t.Fatalf("terminal showed %q, then %v; want %q", seen, err, want)
-		}
-	}
-}
-
 // TestInitInteractive runs 'veil init' as a new user would, as a real
 // process: no passphrase file, stdin not a terminal, the passphrase typed
 // twice on the controlling terminal; then the custodian file opens with
 // that passphrase and no other.
 func TestInitInteractive(t *testing.T) {
-	master, tty := openPTY(t)
+	master, tty := testpty.Open(t)
 	tmp := t.TempDir()
 	cmd, out := veilOnTTY(t, tty, "init", "--vault", filepath.Join(tmp, "vault"), "--custodian-out", filepath.Join(tmp, "custodian.age"))
-	expectOn(t, master, "passphrase for the custodian file: ")
+	testpty.Expect(t, master, "passphrase for the custodian file: ")
 	io.WriteString(master, "typed at the terminal\r")
-	expectOn(t, master, "confirm passphrase for the custodian file: ")
+	testpty.Expect(t, master, "confirm passphrase for the custodian file: ")
 	io.WriteString(master, "typed at the terminal\r")
-	drain(master)
+	testpty.Drain(master)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("veil init: %v\n%s", err, out)
 	}
@@ -169,13 +71,13 @@ func TestInitInteractive(t *testing.T) {
 func TestPromptAbort(t *testing.T) {
 	for _, key := range []struct{ name, b string }{{"Ctrl-C", "\x03"}, {"Ctrl-D", "\x04"}} {
 		t.Run(key.name, func(t *testing.T) {
-			master, tty := openPTY(t)
+			master, tty := testpty.Open(t)
 			tmp := t.TempDir()
 			cmd, out := veilOnTTY(t, tty, "init", "--vault", filepath.Join(tmp, "vault"), "--custodian-out", filepath.Join(tmp, "custodian.age"))
-			expectOn(t, master, "passphrase for the custodian file: ")
+			testpty.Expect(t, master, "passphrase for the custodian file: ")
 			io.WriteString(master, "half typed")
 			io.WriteString(master, key.b)
-			drain(master)
+			testpty.Drain(master)
 			err := cmd.Wait()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != exitError {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -21,11 +20,7 @@ func newQuarantineCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "quarantine",
 		Short: "List the files in an inbox's quarantine, or move fixed ones back into the inbox",
-
-		Long:    helpLong("quarantine"),
-		Example: helpExample("quarantine"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 	}
 	c.AddCommand(newQuarantineListCommand(), newQuarantineRetryCommand())
 	return c
@@ -36,11 +31,7 @@ func newQuarantineListCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "list INBOX... [--json] [--paths]",
 		Short: "List the files in the inboxes' quarantine with their reasons",
-
-		Long:    helpLong("quarantine-list"),
-		Example: helpExample("quarantine-list"),
-
-		Args: argsRange(1, -1, "an inbox folder"),
+		Args:  argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runQuarantineList(opts, args, c.OutOrStdout())
 		},
@@ -54,11 +45,7 @@ func newQuarantineRetryCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "retry INBOX... [FILE-OR-TICKET...]",
 		Short: "Move quarantined files back to where they were in the inbox",
-
-		Long:    helpLong("quarantine-retry"),
-		Example: helpExample("quarantine-retry"),
-
-		Args: argsRange(1, -1, "an inbox folder"),
+		Args:  argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runQuarantineRetry(c, opts, args, c.OutOrStdout(), c.ErrOrStderr())
 		},
@@ -97,7 +84,7 @@ func runQuarantineRetry(c *cobra.Command, opts QuarantineOptions, args []string,
 		return err
 	}
 	if len(req.Inboxes) == 0 {
-		return usageError{err: errors.New("retry: missing an inbox folder"), cmd: c.CommandPath()}
+		return usagef(c, "missing an inbox folder")
 	}
 
 	p := ui.NewQuarantinePrinter(stdout, opts.JSON, opts.Paths)

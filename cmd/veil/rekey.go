@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -23,14 +22,10 @@ func newRekeyCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "rekey --vault DIR --identity FILE [--add-recipient AGE1...] [--remove-recipient AGE1...]",
 		Short: "Custodian: change who originals are encrypted to (logged, signed)",
-
-		Long:    helpLong("rekey"),
-		Example: helpExample("rekey"),
-
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" || opts.Identity == "" {
-				return usageError{err: fmt.Errorf("rekey: --vault and --identity are required"), cmd: c.CommandPath()}
+				return usagef(c, "--vault and --identity are required")
 			}
 			return runRekey(c.Context(), opts, c.OutOrStdout(), c.ErrOrStderr())
 		},
@@ -53,15 +48,6 @@ func runRekey(ctx context.Context, opts RekeyOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return custodyError(err, CustodianOptions{Vault: opts.Vault, Identity: opts.Identity}, stderr)
 	}
-	if done.Record >= 0 {
-		fmt.Fprintf(stderr, "veil: logged the vault's keys as config record %d, signed by the custodian key\n", done.Record)
-	} else {
-		fmt.Fprintln(stderr, "veil: the log already holds these keys; nothing was logged")
-	}
-	fmt.Fprintf(stdout, "new originals are encrypted to %s:\n", ui.Plural(len(done.Recipients), "recipient"))
-	for _, r := range done.Recipients {
-		fmt.Fprintf(stdout, "  %s\n", r)
-	}
-	fmt.Fprintf(stderr, "veil: give %s/auditor.pub to your auditors to pin; receipt:\n%s", opts.Vault, done.Receipt)
+	ui.PrintRekeyed(stdout, stderr, opts.Vault, done)
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,18 +24,14 @@ func newRestoreCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "restore --vault DIR --identity FILE --reason TEXT -o DIR CODE...",
 		Short: "Custodian: decrypt the originals of photo or subject codes (logged)",
-
-		Long:    helpLong("restore"),
-		Example: helpExample("restore"),
-
-		Args: argsRange(1, -1, "a photo or subject code"),
+		Args:  argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
 			codes, err := checkCustodianArgs(c, opts.CustodianOptions, args)
 			if err != nil {
 				return err
 			}
 			if opts.Out == "" {
-				return usageError{err: errors.New("restore: -o DIR is required"), cmd: c.CommandPath()}
+				return usagef(c, "-o DIR is required")
 			}
 			return runRestore(c.Context(), opts, codes, c.OutOrStdout(), c.ErrOrStderr())
 		},
@@ -59,11 +54,8 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 	if err != nil {
 		return custodyError(err, opts.CustodianOptions, stderr)
 	}
-	if globalOpts.JSON {
-		ui.LogLogged(stdout, manifest.ActionRestore, len(codes), r.Grant)
-	} else if !globalOpts.Quiet {
-		ui.PrintLogged(stderr, manifest.ActionRestore, len(codes), r.Grant)
-	}
+	pr := ui.CustodianPrinter{Stdout: stdout, Stderr: stderr, JSON: globalOpts.JSON, Quiet: globalOpts.Quiet}
+	pr.Logged(manifest.ActionRestore, len(codes), r.Grant)
 	if err := saveReceipt(stderr, opts.Receipt, r.Grant); err != nil {
 		return err
 	}
@@ -75,16 +67,11 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 		}
 		path, size, err := r.WriteOriginal(p)
 		if err != nil {
-			fmt.Fprintf(stderr, "veil: photo %s: %s\n", p.Ingest.Photo, ui.OneLine(err.Error()))
+			pr.Failed(p, err)
 			failed++
 			continue
 		}
-		switch {
-		case globalOpts.JSON:
-			ui.LogRestored(stdout, p, path, size)
-		case !globalOpts.Quiet:
-			fmt.Fprintf(stdout, "restored %s to %s (%d bytes, sha256 matches the record)\n", p.Ingest.Photo, path, size)
-		}
+		pr.Restored(p, path, size)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%w: %d of %s could not be restored (see above)", errSomeFailed, failed, ui.Plural(len(photos), "original"))

@@ -17,11 +17,7 @@ func newRevealCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "reveal --vault DIR --identity FILE --reason TEXT CODE...",
 		Short: "Custodian: show who and what a photo or subject code stands for (logged)",
-
-		Long:    helpLong("reveal"),
-		Example: helpExample("reveal"),
-
-		Args: argsRange(1, -1, "a photo or subject code"),
+		Args:  argsRange(1, -1, "a photo or subject code"),
 		RunE: func(c *cobra.Command, args []string) error {
 			codes, err := checkCustodianArgs(c, opts, args)
 			if err != nil {
@@ -43,31 +39,25 @@ func runReveal(ctx context.Context, opts CustodianOptions, codes []code.Code, st
 	if err != nil {
 		return custodyError(err, opts, stderr)
 	}
-	if globalOpts.JSON {
-		ui.LogLogged(stdout, manifest.ActionReveal, len(codes), r.Grant)
-	} else {
-		ui.PrintLogged(stderr, manifest.ActionReveal, len(codes), r.Grant)
-	}
+	// What reveal prints is its answer: --quiet drops none of it.
+	pr := ui.CustodianPrinter{Stdout: stdout, Stderr: stderr, JSON: globalOpts.JSON}
+	pr.Logged(manifest.ActionReveal, len(codes), r.Grant)
 	if err := saveReceipt(stderr, opts.Receipt, r.Grant); err != nil {
 		return err
 	}
 	failed := 0
 	for _, m := range r.Matches {
-		if m.Subject() && !globalOpts.JSON {
-			fmt.Fprintf(stdout, "subject %s: %s\n", m.Code, ui.Plural(len(m.Photos), "photo"))
+		if m.Subject() {
+			pr.Subject(m)
 		}
 		for _, p := range m.Photos {
 			d, err := r.Unseal(p)
 			if err != nil {
-				fmt.Fprintf(stderr, "veil: photo %s: %v\n", p.Ingest.Photo, ui.OneLine(err.Error()))
+				pr.Failed(p, err)
 				failed++
 				continue
 			}
-			if globalOpts.JSON {
-				ui.LogRevealed(stdout, p, d)
-			} else {
-				ui.PrintRevealed(stdout, p, d)
-			}
+			pr.Revealed(p, d)
 		}
 	}
 	if failed > 0 {

@@ -4,6 +4,7 @@ import (
 	"runtime"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/internal/buildinfo"
 )
 
 // GlobalOptions holds the flags every command understands.
@@ -18,13 +19,9 @@ var globalOpts GlobalOptions
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "veil",
-		Short: "Strip identifying metadata from clinical photos and code them, with an encrypted vault and a signed log",
-
-		Long:    helpLong("veil"),
-		Example: helpExample("veil"),
-
-		Version:       buildVersion(),
+		Use:           "veil",
+		Short:         "Strip identifying metadata from clinical photos and code them, with an encrypted vault and a signed log",
+		Version:       buildinfo.Version(version),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -61,6 +58,7 @@ func newRootCommand() *cobra.Command {
 		newManCommand(),
 		newUnlockCommand(),
 	)
+	setHelp(root) // each command's Long and Example come from help/NAME.txt
 	return root
 }
 

@@ -5,9 +5,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/internal/ui"
-	"github.com/veil-photo/veil/photo"
 	"github.com/veil-photo/veil/stripcopy"
 )
 
@@ -22,11 +20,7 @@ func newScanCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "scan [--json] PATH...",
 		Short: "List the identifying metadata each photo carries (read-only)",
-
-		Long:    helpLong("scan"),
-		Example: helpExample("scan"),
-
-		Args: argsRange(1, -1, "a photo or folder to scan"),
+		Args:  argsRange(1, -1, "a photo or folder to scan"),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runScan(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
 		},
@@ -39,7 +33,8 @@ func newScanCommand() *cobra.Command {
 func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stderr io.Writer) error {
 	pr := ui.NewScanPrinter(stdout, stderr, opts.JSON)
 	err := stripcopy.Walk(ctx, args, "", func(in stripcopy.Input) error {
-		pr.File(scanOne(in, opts.Values))
+		rep, err := in.Scan()
+		pr.File(ui.NewScanResult(in.Path, rep, err, opts.Values))
 		return nil
 	})
 	if err != nil {
@@ -50,25 +45,4 @@ func runScan(ctx context.Context, opts ScanOptions, args []string, stdout, stder
 		return partialError{refused: n, verb: "unreadable"}
 	}
 	return nil
-}
-
-// scanOne reads one file for runScan.
-func scanOne(in stripcopy.Input, values bool) ui.ScanResult {
-	r := ui.ScanResult{Path: in.Path}
-	if in.Err != nil {
-		r.Error = photo.Explain(in.Err)
-		return r
-	}
-	f, fi, err := filekind.OpenRegular(in.Path)
-	if err != nil {
-		r.Error = photo.Explain(filekind.Bare(err))
-		return r
-	}
-	defer f.Close()
-	rep, err := photo.Scan(f, fi.Size())
-	if err != nil {
-		r.Error = photo.Explain(err)
-		return r
-	}
-	return ui.NewScanResult(in.Path, rep, values)
 }

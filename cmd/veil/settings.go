@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -82,11 +80,7 @@ func newConfigCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "config",
 		Short: "Show the effective settings and where each came from",
-
-		Long:    helpLong("config"),
-		Example: helpExample("config"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runConfig(c, c.OutOrStdout())
 		},
@@ -130,28 +124,5 @@ func runConfig(c *cobra.Command, w io.Writer) error {
 			}
 		}
 	}
-	if globalOpts.JSON {
-		l := ui.NewEventLog(w, "")
-		l.Emit(slog.LevelInfo, "config", slog.String("file", src.File), slog.Any("looked_in", configLocations()))
-		for _, r := range rows {
-			l.Emit(slog.LevelInfo, "setting", slog.String("key", r.Key), slog.String("env", r.Env),
-				slog.Any("value", r.Values), slog.String("source", string(r.Source)))
-		}
-		return nil
-	}
-	file := src.File
-	if file == "" {
-		file = "none (looked for " + strings.Join(configLocations(), ", ") + ")"
-	}
-	fmt.Fprintf(w, "config file: %s\n", ui.EscapeName(file))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SETTING\tVALUE\tFROM\tENV")
-	for _, r := range rows {
-		shown := strings.Join(r.Values, ", ")
-		if shown == "" {
-			shown = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Key, ui.EscapeControls(shown), r.Source, r.Env)
-	}
-	return tw.Flush()
+	return ui.PrintConfig(w, src.File, configLocations(), rows, globalOpts.JSON)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"time"
 
@@ -23,14 +22,10 @@ func newStatsCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "stats --vault DIR [--json]",
 		Short: "Summarise a vault: photos, subjects, duplicates, quarantines, sizes, checkpoint, last access",
-
-		Long:    helpLong("stats"),
-		Example: helpExample("stats"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" {
-				return usageError{err: errors.New("stats: --vault is required"), cmd: c.CommandPath()}
+				return usagef(c, "--vault is required")
 			}
 			return runStats(c.Context(), opts, c.OutOrStdout())
 		},

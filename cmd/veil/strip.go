@@ -29,17 +29,13 @@ func newStripCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "strip -o OUTDIR PATH...",
 		Short: "Write stripped copies of photos (no vault, no codes)",
-
-		Long:    helpLong("strip"),
-		Example: helpExample("strip"),
-
-		Args: argsRange(1, -1, "a photo or folder to strip"),
+		Args:  argsRange(1, -1, "a photo or folder to strip"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.OutDir == "" {
-				return usageError{err: errors.New("strip: -o OUTDIR is required"), cmd: c.CommandPath()}
+				return usagef(c, "-o OUTDIR is required")
 			}
 			if opts.Workers < 1 {
-				return usageError{err: errors.New("strip: --workers must be at least 1"), cmd: c.CommandPath()}
+				return usagef(c, "--workers must be at least 1")
 			}
 			return runStrip(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
 		},

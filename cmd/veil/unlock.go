@@ -21,14 +21,10 @@ func newUnlockCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "unlock --vault DIR [--force]",
 		Short: "Remove the lock a crashed writer left on the vault",
-
-		Long:    helpLong("unlock"),
-		Example: helpExample("unlock"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" {
-				return usageError{err: errors.New("unlock: --vault is required"), cmd: c.CommandPath()}
+				return usagef(c, "--vault is required")
 			}
 			return runUnlock(opts, c.OutOrStdout())
 		},

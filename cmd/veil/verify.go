@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/internal/ui"
-	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -29,14 +27,10 @@ func newVerifyCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "verify --vault DIR [--pub FILE] [--release DIR] [--checkpoint FILE]",
 		Short: "Audit the vault's signed log, its blobs and the release folder (public keys only)",
-
-		Long:    helpLong("verify"),
-		Example: helpExample("verify"),
-
-		Args: argsRange(0, 0, ""),
+		Args:  argsRange(0, 0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Vault == "" {
-				return usageError{err: errors.New("verify: --vault is required"), cmd: c.CommandPath()}
+				return usagef(c, "--vault is required")
 			}
 			return runVerify(c.Context(), opts, c.OutOrStdout(), c.ErrOrStderr())
 		},
@@ -98,10 +92,11 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 
 	pinMsg := ""
 	if opts.Checkpoint != "" && sum.Findings == 0 {
-		pinMsg, err = advancePin(opts.Checkpoint, rep)
+		up, err := audit.AdvancePin(opts.Checkpoint, rep)
 		if err != nil {
-			return err
+			return fmt.Errorf("--checkpoint: %w", err)
 		}
+		pinMsg = ui.PinNote(opts.Checkpoint, rep, up)
 	}
 	pr.Summary(sum, globalOpts.Quiet)
 	if pinMsg != "" {
@@ -111,21 +106,4 @@ func runVerify(ctx context.Context, opts VerifyOptions, stdout, stderr io.Writer
 		return errVerifyFailed
 	}
 	return nil
-}
-
-// advancePin pins the verified checkpoint (see audit.AdvancePin) and says
-// what it did.
-func advancePin(path string, rep *manifest.Report) (string, error) {
-	up, err := audit.AdvancePin(path, rep)
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("--checkpoint: %w", err)
-	case rep.Checkpoint == nil:
-		return "the log has no checkpoint yet; nothing pinned", nil
-	case !up.Wrote:
-		return "", nil
-	case !up.Had:
-		return fmt.Sprintf("pinned the checkpoint of %s in %s", ui.Plural(int(up.To), "record"), path), nil
-	}
-	return fmt.Sprintf("advanced %s from %d to %d records", path, up.From, up.To), nil
 }

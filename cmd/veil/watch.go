@@ -25,44 +25,35 @@ func newWatchCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "watch --vault DIR --out RELEASE [flags] INBOX...",
 		Short: "Ingest photos as they arrive in inbox folders, until stopped",
-
-		Long:    helpLong("watch"),
-		Example: helpExample("watch"),
-
-		Args: argsRange(1, -1, "an inbox folder"),
+		Args:  argsRange(1, -1, "an inbox folder"),
 		RunE: func(c *cobra.Command, args []string) error {
-			usage := func(format string, a ...any) error {
-				return usageError{err: fmt.Errorf("watch: "+format, a...), cmd: c.CommandPath()}
-			}
-			if err := checkPipelineOptions(opts.IngestOptions, usage); err != nil {
-				return err
-			}
-			if err := checkApart(opts.IngestOptions, args, usage); err != nil {
-				return err
+			popts, err := opts.Options(args)
+			if err != nil {
+				return usagef(c, "%v", err)
 			}
 			if opts.Rescan < time.Second {
-				return usage("--rescan must be at least 1s")
+				return usagef(c, "--rescan must be at least 1s")
 			}
-			return runWatch(c.Context(), opts, args, c.OutOrStdout(), c.ErrOrStderr())
+			return runWatch(c.Context(), opts, popts, args, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
 	f := c.Flags()
-	addPipelineFlags(f, &opts.IngestOptions, "passes")
+	addPipelineFlags(f, &opts.Config, "passes")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per event, each with its time")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only problems: no summaries")
 	f.DurationVar(&opts.Rescan, "rescan", 60*time.Second, "scan the whole inbox this often, for events the file system did not deliver")
 	return c
 }
 
-func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, stderr io.Writer) error {
-	v, maxSize, lay, err := openPipeline(opts.IngestOptions, inboxes)
+func runWatch(ctx context.Context, opts WatchOptions, popts ingest.Options, inboxes []string, stdout, stderr io.Writer) error {
+	v, err := openPipeline(opts.Vault, inboxes)
 	if err != nil {
 		return err
 	}
 	// Created now, not by the first pass, so that the watcher knows it
 	// and never watches it.
-	if err := os.MkdirAll(opts.Out, 0o750); err != nil {
-		return fmt.Errorf("release folder %s: %v", opts.Out, filekind.Bare(err))
+	if err := os.MkdirAll(opts.Release, 0o750); err != nil {
+		return fmt.Errorf("release folder %s: %v", opts.Release, filekind.Bare(err))
 	}
 	n, err := ingest.NewNotifier()
 	if err != nil {
@@ -70,9 +61,7 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 	}
 	pr := &ui.Printer{JSON: opts.JSON, Quiet: opts.Quiet, Paths: ui.IsTerminal(stderr), Verbose: globalOpts.Verbose, Timed: true, Stdout: stdout, Stderr: stderr, Inboxes: inboxes}
 	wopts := ingest.WatchOptions{
-		Pipeline: ingest.Options{Release: opts.Out, Layout: lay, Workers: opts.Workers, KeepSource: opts.KeepSource,
-			Settle: opts.Settle, MaxSize: maxSize,
-			Exclude: opts.Exclude},
+		Pipeline: popts,
 		Rescan:   opts.Rescan,
 		Command:  "veil watch",
 		Notifier: n,
@@ -84,7 +73,7 @@ func runWatch(ctx context.Context, opts WatchOptions, inboxes []string, stdout, 
 		}
 		pr.WatchEvent(ev, opts.Settle, opts.Rescan)
 		if ev.Kind == ingest.WatchPassDone {
-			refreshGallery(ctx, pr, opts.Out, opts.Gallery, ev.Summary)
+			refreshGallery(ctx, pr, opts.Release, opts.Gallery, ev.Summary)
 		}
 	})
 	pr.Summary("stopped", false, total, err)

@@ -1,6 +1,7 @@
 // Package passphrase reads a custodian's passphrase from where a script or
-// a service keeps it: a file, or the output of a command (a password
-// manager). Asking at a terminal is the command line's job.
+// a service keeps it, a file or the output of a command (a password
+// manager), or from what a person types on the terminal. Which source, and
+// the words of the prompt, are the command line's choice.
 package passphrase
 
 import (

@@ -24,10 +24,15 @@ type ScanResult struct {
 	ExifOrientation int `json:"exif_orientation,omitempty"`
 }
 
-// NewScanResult is the result of a file whose scan gave rep; the values
-// found are dropped unless values is set, as they may name a patient.
-func NewScanResult(path string, rep *photo.Report, values bool) ScanResult {
+// NewScanResult is the result of a file whose scan gave rep, or err in
+// the user's words; the values found are dropped unless values is set, as
+// they may name a patient.
+func NewScanResult(path string, rep *photo.Report, err error, values bool) ScanResult {
 	r := ScanResult{Path: path}
+	if err != nil {
+		r.Error = photo.Explain(err)
+		return r
+	}
 	r.Format, r.Width, r.Height, r.Orientation = rep.Format.String(), rep.Width, rep.Height, rep.Orientation
 	if rep.Format == photo.HEIF || rep.Format == photo.AVIF {
 		r.DisplayWidth, r.DisplayHeight = rep.DisplaySize()

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/manifest"
 )
 
@@ -101,4 +102,18 @@ func (p *VerifyPrinter) Summary(sum VerifySummary, quiet bool) {
 			Plural(int(sum.Duplicates), "duplicate"), Plural(int(sum.Quarantined), "quarantine"),
 			Plural(int(sum.Access), "access event"), sum.Bytes, sum.Seconds, result)
 	}
+}
+
+// PinNote says what pinning the audited checkpoint in path did (see
+// audit.AdvancePin), or "" when there is nothing to say.
+func PinNote(path string, rep *manifest.Report, up audit.PinUpdate) string {
+	switch {
+	case rep.Checkpoint == nil:
+		return "the log has no checkpoint yet; nothing pinned"
+	case !up.Wrote:
+		return ""
+	case !up.Had:
+		return fmt.Sprintf("pinned the checkpoint of %s in %s", Plural(int(up.To), "record"), path)
+	}
+	return fmt.Sprintf("advanced %s from %d to %d records", path, up.From, up.To)
 }

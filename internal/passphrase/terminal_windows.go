@@ -1,13 +1,10 @@
-package main
+package passphrase
 
 import "os"
 
-// terminal is the console, opened for a prompt.
-type terminal struct{ in, out *os.File }
-
-// openTerminal opens the console, CONIN$ and CONOUT$, as age does: the
+// OpenTerminal opens the console, CONIN$ and CONOUT$, as age does: the
 // passphrase is asked there even when standard input and output are pipes.
-func openTerminal() (*terminal, error) {
+func OpenTerminal() (*Terminal, error) {
 	in, err := os.OpenFile("CONIN$", os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
@@ -17,10 +14,11 @@ func openTerminal() (*terminal, error) {
 		in.Close()
 		return nil, err
 	}
-	return &terminal{in: in, out: out}, nil
+	return &Terminal{in: in, out: out}, nil
 }
 
-func (t *terminal) Close() error {
+// Close closes the console.
+func (t *Terminal) Close() error {
 	t.out.Close()
 	return t.in.Close()
 }
