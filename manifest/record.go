@@ -424,8 +424,7 @@ func (r *Access) check() error {
 			return err
 		}
 	}
-	if strings.TrimSpace(r.Reason) == "" || len(r.Reason) > 1000 || !utf8.ValidString(r.Reason) ||
-		strings.ContainsFunc(r.Reason, unicode.IsControl) {
+	if !ValidReason(r.Reason) {
 		return schemaErr("reason", "must be 1 to 1000 bytes of text on one line")
 	}
 	if err := checkTime("time", r.Time); err != nil {
@@ -499,4 +498,12 @@ func isToken(s string, max int, dash bool) bool {
 		}
 	}
 	return true
+}
+
+// ValidReason says whether s can be the reason of an access record: 1 to
+// 1000 bytes of UTF-8 text on one line, without control characters, so
+// that an auditor's line-oriented tools show it as it is.
+func ValidReason(s string) bool {
+	return strings.TrimSpace(s) != "" && len(s) <= 1000 && utf8.ValidString(s) &&
+		!strings.ContainsFunc(s, unicode.IsControl)
 }

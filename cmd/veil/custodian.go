@@ -12,6 +12,7 @@ import (
 	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/internal/ui"
+	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -44,8 +45,8 @@ func checkCustodianArgs(c *cobra.Command, o CustodianOptions, args []string) ([]
 	if strings.TrimSpace(o.Reason) == "" {
 		return nil, usagef(c, "--reason is required: say why the codes are reversed (it is logged for auditors)")
 	}
-	if len(o.Reason) > 1000 || strings.ContainsAny(o.Reason, "\n\r") {
-		return nil, usagef(c, "--reason must be one line of at most 1000 bytes")
+	if !manifest.ValidReason(o.Reason) {
+		return nil, usagef(c, "--reason must be one line of at most 1000 bytes of text, without control characters")
 	}
 	codes := make([]code.Code, len(args))
 	for i, a := range args {
