@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -133,7 +132,7 @@ var configPrefix = []byte(fmt.Sprintf(`{"v":%d,"type":%q,`, Version, KindConfig)
 // holds the log open: Open has checked that every record is one this host
 // wrote, and LatestConfig checks the record's form.
 func LatestConfig(dir string) (*Config, error) {
-	f, err := os.Open(filepath.Join(dir, RecordsFile))
+	f, err := openLogFile(filepath.Join(dir, RecordsFile))
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}

@@ -77,6 +77,12 @@ func Open(dir, origin string, signer note.Signer) (*Log, error) {
 		l.Close()
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
+	for _, f := range []*os.File{l.records, hf, l.pending} {
+		if err := checkOpened(f); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+	}
 	if err := l.recover(); err != nil {
 		l.Close()
 		return nil, err
@@ -236,7 +242,7 @@ func (l *Log) complete(cur Checkpoint, why string) error {
 // what this log key signs for its body.
 func (l *Log) readCheckpoint() (Checkpoint, error) {
 	path := filepath.Join(l.dir, CheckpointFile)
-	msg, err := os.ReadFile(path)
+	msg, err := readLogFile(path)
 	if err != nil {
 		return Checkpoint{}, err
 	}

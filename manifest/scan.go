@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 )
 
@@ -93,7 +92,7 @@ func Scan(dir string, fn func(i int64, line []byte) error) error {
 // must be the start of record first: a reader that has seen a prefix of the
 // log reads only what was appended since.
 func ScanFrom(dir string, off, first int64, fn func(i int64, line []byte) error) error {
-	f, err := os.Open(filepath.Join(dir, RecordsFile))
+	f, err := openLogFile(filepath.Join(dir, RecordsFile))
 	if errors.Is(err, fs.ErrNotExist) && off == 0 {
 		return nil // nothing appended yet
 	}

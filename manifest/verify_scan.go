@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/veil-photo/veil/internal/code"
@@ -25,7 +24,7 @@ func (v *verifier) scan(ctx context.Context) error {
 	var fr frontier
 	v.checkRootAt(0, &fr)
 
-	f, err := os.Open(filepath.Join(v.opts.LogDir, RecordsFile))
+	f, err := openLogFile(filepath.Join(v.opts.LogDir, RecordsFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		// A checkpoint that signs records reports their absence in tree.
 		return nil
@@ -37,7 +36,7 @@ func (v *verifier) scan(ctx context.Context) error {
 
 	v.hashesOK = true
 	var hashes *bufio.Reader
-	if hf, err := os.Open(filepath.Join(v.opts.LogDir, HashesFile)); err == nil {
+	if hf, err := openLogFile(filepath.Join(v.opts.LogDir, HashesFile)); err == nil {
 		defer hf.Close()
 		hashes = bufio.NewReaderSize(hf, 1<<16)
 	} else {

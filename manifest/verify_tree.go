@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -16,7 +15,7 @@ import (
 
 // checkpoints opens the log's checkpoint and the pinned one.
 func (v *verifier) checkpoints() error {
-	msg, err := os.ReadFile(filepath.Join(v.opts.LogDir, CheckpointFile))
+	msg, err := readLogFile(filepath.Join(v.opts.LogDir, CheckpointFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		v.cpMissing = true
@@ -172,7 +171,7 @@ func (v *verifier) catchUp() {
 	if v.cp == nil || v.cp.N >= v.n || v.rootAtEnd == nil || v.rootAtCP == nil || *v.rootAtCP != v.cp.Hash {
 		return
 	}
-	msg, err := os.ReadFile(filepath.Join(v.opts.LogDir, CheckpointFile))
+	msg, err := readLogFile(filepath.Join(v.opts.LogDir, CheckpointFile))
 	if err != nil {
 		return
 	}
@@ -196,7 +195,7 @@ func (v *verifier) forked(p *Checkpoint) {
 }
 
 func openHashReader(dir string) (*hashFile, error) {
-	f, err := os.Open(filepath.Join(dir, HashesFile))
+	f, err := openLogFile(filepath.Join(dir, HashesFile))
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal lets the command finish cleanly; a second one, for a
+	// command stuck in a read that no context reaches, ends the process.
+	go func() { <-ctx.Done(); stop() }()
 	root := newRootCommand()
 	cmd, err := root.ExecuteContextC(ctx)
 	stop()
