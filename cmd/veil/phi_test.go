@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -157,11 +160,11 @@ func TestNoPHIInLogs(t *testing.T) {
 	t.Run("fatal", func(t *testing.T) {
 		// An error line naming an inbox file, as a failed read prints it.
 		in := "/srv/inbox"
-		err := ui.WithInboxes(errors.New("ingest: /srv/inbox/Mary Major/before/IMG_7781.jpg: input/output error"), []string{in})
+		err := ui.WithInboxes(fmt.Errorf("ingest: %w", &fs.PathError{Op: "read", Path: "/srv/inbox/Mary Major/before/IMG_7781.jpg", Err: syscall.EIO}), []string{in})
 		var b bytes.Buffer
 		reportError(&b, err, true)
 		checkNoPHI(t, "a fatal error line", b.String())
-		if want := "veil: ingest: /srv/inbox/…: input/output error\n"; !strings.HasPrefix(b.String(), want) {
+		if want := "veil: ingest: read /srv/inbox/…: input/output error\n"; !strings.HasPrefix(b.String(), want) {
 			t.Errorf("got %q, want it to start with %q", b.String(), want)
 		}
 	})

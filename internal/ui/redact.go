@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode"
 
 	"golang.org/x/term"
@@ -57,32 +58,53 @@ func EscapeControls(s string) string {
 	return b.String()
 }
 
-// redactInboxPaths replaces, in a message, every path under one of the
-// inboxes by the inbox followed by "/…". A path ends where the message goes
-// on (": ", the convention of wrapped errors) or at its end.
-func redactInboxPaths(msg string, inboxes []string) string {
+// redactInboxPaths cuts a message at the first path under one of the
+// inboxes, leaving the inbox followed by "/…". Nothing after it can be
+// trusted to be free of the patient's name: a folder name may itself hold
+// ": " and look like the rest of a wrapped error. Only cause, the text of
+// the innermost error when it names no file (an errno such as "no space
+// left on device"), is put back when the message ends with it. An inbox is
+// looked for as the operator typed it, cleaned ("./inbox" is "inbox" in
+// joined paths) and absolute.
+func redactInboxPaths(msg string, inboxes []string, cause string) string {
+	cut := -1
 	for _, in := range inboxes {
-		prefix := strings.TrimSuffix(in, string(filepath.Separator)) + string(filepath.Separator)
-		var b strings.Builder
-		rest := msg
-		for {
-			i := strings.Index(rest, prefix)
-			if i < 0 {
-				b.WriteString(rest)
-				break
-			}
-			b.WriteString(rest[:i+len(prefix)])
-			b.WriteString("…")
-			rest = rest[i+len(prefix):]
-			if j := strings.Index(rest, ": "); j >= 0 {
-				rest = rest[j:]
-			} else {
-				rest = ""
+		forms := []string{in, filepath.Clean(in)}
+		if abs, err := filepath.Abs(in); err == nil {
+			forms = append(forms, abs)
+		}
+		for _, form := range forms {
+			prefix := strings.TrimSuffix(form, string(filepath.Separator)) + string(filepath.Separator)
+			if i := strings.Index(msg, prefix); i >= 0 && (cut < 0 || i+len(prefix) < cut) {
+				cut = i + len(prefix)
 			}
 		}
-		msg = b.String()
 	}
-	return msg
+	if cut < 0 {
+		return msg
+	}
+	out := msg[:cut] + "…"
+	if cause != "" && strings.HasSuffix(msg[cut:], ": "+cause) {
+		out += ": " + cause
+	}
+	return out
+}
+
+// innermostCause returns the text of the innermost error of err when it is
+// an errno, whose text names no file; else "".
+func innermostCause(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			break
+		}
+		err = u
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	return ""
 }
 
 // InboxError marks an error whose message may carry paths under the
@@ -112,7 +134,7 @@ func LogSafe(err error, terminal bool) string {
 	msg := err.Error()
 	var ie InboxError
 	if !terminal && errors.As(err, &ie) {
-		msg = redactInboxPaths(msg, ie.Inboxes)
+		msg = redactInboxPaths(msg, ie.Inboxes, innermostCause(err))
 	}
 	return EscapeControls(msg)
 }

@@ -2,17 +2,51 @@ package ui
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"syscall"
 	"testing"
 )
 
-// TestLogSafe: off a terminal, every inbox path in an error is cut back to
-// its inbox up to where the message goes on; on a terminal it stays; control
+// TestLogSafe: off a terminal, an error is cut at its first inbox path,
+// keeping only an errno cause at its end; on a terminal it stays; control
 // characters are escaped either way.
 func TestLogSafe(t *testing.T) {
-	err := WithInboxes(errors.New("ingest: /srv/inbox/Mary Major/before/a.jpg: input/output error; /srv/inbox/x\x1b[2J"), []string{"/srv/inbox/"})
-	if got, want := LogSafe(err, false), `ingest: /srv/inbox/…: input/output error; /srv/inbox/…`; got != want {
-		t.Errorf("log: %q, want %q", got, want)
+	read := func(path string, errno syscall.Errno) error {
+		return fmt.Errorf("ingest: %w", &fs.PathError{Op: "open", Path: path, Err: errno})
 	}
+	for _, tc := range []struct {
+		name    string
+		err     error
+		inboxes []string
+		want    string
+	}{
+		{"errno kept", read("/srv/inbox/Mary Major/before/a.jpg", syscall.EIO), []string{"/srv/inbox/"},
+			"ingest: open /srv/inbox/…: input/output error"},
+		// A folder name holding ": " (red team, PoC 11): the cut is not
+		// at the first ": " after the path.
+		{"name with a colon", fmt.Errorf("ingest: %w", &fs.PathError{Op: "write",
+			Path: "/srv/inbox/Doe, Jane: DOB 1985-03-02 MRN 483920/before/IMG_1.jpg", Err: syscall.ENOSPC}),
+			[]string{"/srv/inbox"}, "ingest: write /srv/inbox/…: no space left on device"},
+		// The inbox given as ./inbox: joined paths say inbox/...
+		{"relative inbox", read("inbox/Doe, Jane: DOB 1985-03-02/before/IMG_1.jpg", syscall.ENOSPC), []string{"./inbox"},
+			"ingest: open inbox/…: no space left on device"},
+		// No errno at the end: nothing after the path is kept.
+		{"no errno", errors.New("ingest: /srv/inbox/Mary Major/a.jpg: Mary Major; /srv/inbox/x\x1b[2J"), []string{"/srv/inbox"},
+			"ingest: /srv/inbox/…"},
+	} {
+		got := LogSafe(WithInboxes(tc.err, tc.inboxes), false)
+		if got != tc.want {
+			t.Errorf("%s: log: %q, want %q", tc.name, got, tc.want)
+		}
+		for _, phi := range []string{"Mary", "Jane", "DOB", "483920"} {
+			if strings.Contains(got, phi) {
+				t.Errorf("%s: %q reaches the log", tc.name, phi)
+			}
+		}
+	}
+	err := WithInboxes(errors.New("ingest: /srv/inbox/Mary Major/before/a.jpg: input/output error; /srv/inbox/x\x1b[2J"), []string{"/srv/inbox/"})
 	if got, want := LogSafe(err, true), `ingest: /srv/inbox/Mary Major/before/a.jpg: input/output error; /srv/inbox/x\x1b[2J`; got != want {
 		t.Errorf("terminal: %q, want %q", got, want)
 	}
