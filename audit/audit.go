@@ -97,6 +97,9 @@ func Run(ctx context.Context, v *vault.Vault, opts Options) (*manifest.Report, e
 			return nil, err
 		}
 	}
+	if err := a.layout(); err != nil {
+		return nil, err
+	}
 	for _, p := range a.stray {
 		a.rep.Add(manifest.Finding{Record: -1, Check: CheckBlob, Object: p, Problem: "unexpected file in the blob store"})
 	}

@@ -62,6 +62,22 @@ func TestTamper(t *testing.T) {
 		{"stray file in the blob store", func(t *testing.T, f *fixture) {
 			write(t, filepath.Join(f.vault, "blobs", "notes.txt"), []byte("x"))
 		}, "blobs/notes.txt: unexpected file in the blob store"},
+		{"a file left in the vault folder", func(t *testing.T, f *fixture) {
+			write(t, filepath.Join(f.vault, "Jane Doe.txt"), []byte("x"))
+		}, `"Jane Doe.txt": unexpected entry in the vault folder`},
+		{"a file left in the log folder", func(t *testing.T, f *fixture) {
+			write(t, filepath.Join(f.vault, "log", "notes"), []byte("x"))
+		}, `"log/notes": unexpected entry in the log folder`},
+		{"keys folder removed", func(t *testing.T, f *fixture) {
+			if err := os.RemoveAll(filepath.Join(f.vault, "keys")); err != nil {
+				t.Fatal(err)
+			}
+		}, "keys: missing from the vault folder"},
+		{"index folder removed", func(t *testing.T, f *fixture) {
+			if err := os.RemoveAll(filepath.Join(f.vault, "index")); err != nil {
+				t.Fatal(err)
+			}
+		}, "index: missing from the vault folder"},
 		{"two blobs swapped between records", func(t *testing.T, f *fixture) {
 			a, b := read(t, f.blob(t, 0)), read(t, f.blob(t, 5))
 			write(t, f.blob(t, 0), b)
