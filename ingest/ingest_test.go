@@ -534,3 +534,56 @@ func TestQuarantineRecovered(t *testing.T) {
 	}
 	e.verify(t)
 }
+
+// TestLargeOriginalRewritten: a source too big for memory is read once for
+// the vault and again for the strip; rewritten in place between the two,
+// with its modification time put back, it is left for the next run, and
+// nothing is released or logged (red team, PoC 13).
+func TestLargeOriginalRewritten(t *testing.T) {
+	e := newEnv(t)
+	big := make([]byte, memLimit+3<<20)
+	rand.NewChaCha8([32]byte{5, 6}).Read(big)
+	data := append(sample(t, "phone-rotated6.jpg"), big...)
+	path := filepath.Join(e.inbox, "Ann/before/huge.jpg")
+	put(t, e.inbox, "Ann/before/huge.jpg", data)
+	other := append(sample(t, "clinic.png"), big...) // another photo, same size or not
+	other = other[:min(len(other), len(data))]
+	rewritten := false
+	hook := func(step Step, _ string) error {
+		if step != StepRelease || rewritten {
+			return nil
+		}
+		rewritten = true
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(other, 0); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		return os.Chtimes(path, fi.ModTime(), fi.ModTime())
+	}
+	sum, err := e.run(t, Options{Hook: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rewritten {
+		t.Fatal("the hook never ran: the test proves nothing")
+	}
+	if sum.Ingested != 0 || sum.Left != 1 || !exists(path) {
+		t.Fatalf("summary %+v, events %+v", sum, e.events)
+	}
+	filepath.WalkDir(e.release, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != release.IndexFile {
+			t.Errorf("released after the source was left: %s", p)
+		}
+		return nil
+	})
+}

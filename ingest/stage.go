@@ -62,6 +62,11 @@ func (c *vaultCommitter) stage(ctx context.Context, n *newPhoto) result {
 		}
 		return p.stripFailed(n.c, n.detail, err)
 	}
+	if f, streamed := n.src.(*os.File); streamed && changedSince(f, n.c.fi) {
+		pending.Discard()
+		st.Discard()
+		return result{ev: Event{Kind: Left, Path: n.c.path, Message: "changed while being read; left for the next run"}}
+	}
 	sealed, err := manifest.Seal(n.detail, p.recipients)
 	if err != nil {
 		pending.Discard()

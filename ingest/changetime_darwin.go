@@ -1,0 +1,15 @@
+package ingest
+
+import (
+	"io/fs"
+	"syscall"
+	"time"
+)
+
+// changeTime is the inode change time (st_ctimespec) of fi.
+func changeTime(fi fs.FileInfo) time.Time {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return time.Unix(st.Ctimespec.Sec, st.Ctimespec.Nsec)
+	}
+	return time.Time{}
+}
