@@ -88,6 +88,16 @@ func TestTamper(t *testing.T) {
 			b[20] ^= 1
 			write(t, f.released(1), b)
 		}, "record 2: released file {rel1}: content hash"},
+		{"an empty folder named for a patient in the release folder", func(t *testing.T, f *fixture) {
+			if err := os.Mkdir(filepath.Join(f.release, "Jane Doe 1985-03-02"), 0o750); err != nil {
+				t.Fatal(err)
+			}
+		}, `folder "Jane Doe 1985-03-02": not a subject's folder`},
+		{"a folder inside a subject's folder", func(t *testing.T, f *fixture) {
+			if err := os.Mkdir(filepath.Join(filepath.Dir(f.released(1)), "notes"), 0o750); err != nil {
+				t.Fatal(err)
+			}
+		}, `/notes": not a subject's folder`},
 		{"released file missing", func(t *testing.T, f *fixture) {
 			os.Remove(f.released(2))
 		}, "record 3: released file {rel2}: missing"},

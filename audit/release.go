@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sort"
+	"strconv"
 
+	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/release"
 )
@@ -30,6 +32,9 @@ func (a *auditor) release(ctx context.Context) error {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
+		if f, odd := oddReleaseEntry(rel, d); odd {
+			unlogged = append(unlogged, f)
+		}
 		if d.IsDir() {
 			return nil
 		}
@@ -82,4 +87,14 @@ func (a *auditor) release(ctx context.Context) error {
 		a.rep.Add(f)
 	}
 	return nil
+}
+
+// oddReleaseEntry reports a folder veil never makes in a release folder:
+// one that is not a subject's. Its name can carry a patient's name even
+// when it is empty (red team, PoC 6).
+func oddReleaseEntry(rel string, d fs.DirEntry) (manifest.Finding, bool) {
+	if _, err := code.Parse(rel); d.IsDir() && err != nil {
+		return manifest.Finding{Record: -1, Check: CheckRelease, Object: "folder " + strconv.Quote(rel), Problem: "not a subject's folder (veil makes no other)"}, true
+	}
+	return manifest.Finding{}, false
 }
