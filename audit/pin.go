@@ -48,15 +48,7 @@ func AdvancePin(path string, rep *manifest.Report) (PinUpdate, error) {
 	if up.Had && up.From >= up.To {
 		return up, nil
 	}
-	f, err := atomicfile.Create(path, 0o644)
-	if err != nil {
-		return up, fmt.Errorf("audit: pin: %w", err)
-	}
-	defer f.Abort()
-	if _, err := f.Write(rep.CheckpointNote); err != nil {
-		return up, fmt.Errorf("audit: pin: %w", err)
-	}
-	if err := f.Commit(false); err != nil {
+	if err := atomicfile.WriteFile(path, rep.CheckpointNote, 0o644); err != nil {
 		return up, fmt.Errorf("audit: pin: %w", err)
 	}
 	up.Wrote = true

@@ -44,6 +44,11 @@ func Open(dir string) (*Vault, error) {
 type Request struct {
 	Codes  []code.Code // photo or subject codes, in the order to answer them
 	Reason string      // one line, why the codes are reversed
+	// Pinned is the custodian's receipt of an earlier access, or nil: the
+	// log must still contain the checkpoint it holds, which a rolled-back
+	// log or another vault swapped into the folder cannot (red team,
+	// PoC 9).
+	Pinned []byte
 }
 
 // ErrNotCustodian is returned when the custodian's key is not one of the
@@ -97,7 +102,7 @@ type Grant struct {
 // reads.
 func (cv *Vault) access(ctx context.Context, id *vault.Custodian, action string, req Request) (*Grant, error) {
 	v := cv.v
-	lock, err := cv.begin(ctx, id, action)
+	lock, err := cv.begin(ctx, id, action, req.Pinned)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +128,7 @@ func (cv *Vault) access(ctx context.Context, id *vault.Custodian, action string,
 // begin is what every access does first: it checks that id is a custodian
 // of the vault, takes the vault lock and verifies the log, refusing on any
 // finding. The caller releases the lock.
-func (cv *Vault) begin(ctx context.Context, id *vault.Custodian, action string) (*vault.Lock, error) {
+func (cv *Vault) begin(ctx context.Context, id *vault.Custodian, action string, pinned []byte) (*vault.Lock, error) {
 	v := cv.v
 	trusted, err := v.CustodianVerifiers()
 	if err != nil {
@@ -141,7 +146,7 @@ func (cv *Vault) begin(ctx context.Context, id *vault.Custodian, action string) 
 	if err != nil {
 		return nil, err
 	}
-	rep, err := cv.verify(ctx, id)
+	rep, err := cv.verify(ctx, id, pinned)
 	if err == nil && rep.Config != nil {
 		// vault.json must name the keys a custodian committed: an access
 		// on a vault whose keys were swapped would sign a lie.
@@ -203,8 +208,9 @@ func appendSigned(v *vault.Vault, sign func(at *manifest.Position) (manifest.Rec
 
 // verify verifies the log with the vault's custodian keys and the
 // custodian's own (which anchors the first config record: the custodian
-// trusts itself, not vault.json), refusing on any finding.
-func (cv *Vault) verify(ctx context.Context, id *vault.Custodian) (*manifest.Report, error) {
+// trusts itself, not vault.json), and against the custodian's pinned
+// checkpoint if any, refusing on any finding.
+func (cv *Vault) verify(ctx context.Context, id *vault.Custodian, pinned []byte) (*manifest.Report, error) {
 	v := cv.v
 	lv, err := v.LogVerifier()
 	if err != nil {
@@ -216,6 +222,7 @@ func (cv *Vault) verify(ctx context.Context, id *vault.Custodian) (*manifest.Rep
 	}
 	rep, err := manifest.Verify(ctx, manifest.VerifyOptions{
 		LogDir: v.LogDir(), Origin: v.Origin(), LogVerifier: lv, CustodianKeys: append(trusted, id.Verifier()),
+		Pinned: pinned,
 	})
 	if err != nil {
 		return nil, err

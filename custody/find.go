@@ -32,6 +32,7 @@ const (
 type FindRequest struct {
 	Queries []string // patient names, or IDs (a query holding a digit)
 	Reason  string
+	Pinned  []byte // as Request.Pinned
 }
 
 // Find is a logged search: the access record that logged it, and what each
@@ -182,7 +183,7 @@ func (cv *Vault) Find(ctx context.Context, id *vault.Custodian, req FindRequest)
 			return nil, err
 		}
 	}
-	lock, err := cv.begin(ctx, id, manifest.ActionFind)
+	lock, err := cv.begin(ctx, id, manifest.ActionFind, req.Pinned)
 	if err != nil {
 		return nil, err
 	}

@@ -100,7 +100,7 @@ func (cv *Vault) Rekey(ctx context.Context, id *vault.Custodian, change KeyChang
 		return nil, err
 	}
 	defer lock.Release()
-	rep, err := cv.verify(ctx, id)
+	rep, err := cv.verify(ctx, id, nil)
 	if err != nil {
 		return nil, err
 	}

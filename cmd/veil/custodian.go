@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/veil-photo/veil/audit"
 	"github.com/veil-photo/veil/custody"
+	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/internal/code"
 	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/internal/ui"
@@ -33,7 +34,7 @@ func addCustodianFlags(c *cobra.Command, o *CustodianOptions) {
 	f.StringVar(&o.PassphraseFile, "passphrase-file", "", "read the custodian passphrase from `FILE` instead of the terminal")
 	f.StringVar(&o.PassphraseCmd, "passphrase-command", "", "run `CMD` through the shell and use the first line it prints as the custodian passphrase")
 	f.StringVar(&o.Reason, "reason", "", "why the codes are reversed; logged and visible to auditors, so no patient names")
-	f.StringVar(&o.Receipt, "receipt", "", "also write the signed checkpoint that covers this access to `FILE`, for the auditor ('veil verify --checkpoint FILE' then shows if the access is ever erased)")
+	f.StringVar(&o.Receipt, "receipt", "", "write the signed checkpoint that covers this access to `FILE`, for the auditor ('veil verify --checkpoint FILE' then shows if the access is ever erased); if FILE holds an earlier receipt, the log must still contain it (a rolled-back log or another vault swapped in cannot), so keep one file and give it every time")
 }
 
 // checkCustodianArgs reports usage mistakes before any passphrase is asked,
@@ -61,20 +62,28 @@ func checkCustodianArgs(c *cobra.Command, o CustodianOptions, args []string) ([]
 // openCustody opens the vault, and only then asks for the passphrase and
 // decrypts the custodian identity, so that a wrong --vault fails before the
 // custodian types anything.
-func openCustody(o CustodianOptions) (*custody.Vault, *vault.Custodian, error) {
+// The pinned receipt, the one --receipt FILE holds from an earlier access,
+// is returned with them (nil when there is none yet).
+func openCustody(o CustodianOptions) (*custody.Vault, *vault.Custodian, []byte, error) {
 	cv, err := custody.Open(o.Vault)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	var pinned []byte
+	if o.Receipt != "" {
+		if pinned, err = audit.ReadPin(o.Receipt); err != nil {
+			return nil, nil, nil, fmt.Errorf("--receipt: %w", err)
+		}
 	}
 	pass, err := readPassphrase(o.PassphraseFile, o.PassphraseCmd, false, "passphrase for the custodian file")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	id, err := vault.LoadCustodian(o.Identity, pass)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return cv, id, nil
+	return cv, id, pinned, nil
 }
 
 // custodyError turns a refused access into what the custodian reads: the
@@ -103,13 +112,14 @@ func custodyError(err error, o CustodianOptions, stderr io.Writer) error {
 	return err
 }
 
-// saveReceipt writes the access's receipt to file, if one was asked for.
-func saveReceipt(stderr io.Writer, file string, g *custody.Grant) error {
+// saveReceipt replaces file, if one was asked for, with the receipt of the
+// access logged as record.
+func saveReceipt(stderr io.Writer, file string, record int64, receipt []byte) error {
 	if file == "" {
 		return nil
 	}
-	if err := os.WriteFile(file, g.Receipt, 0o644); err != nil {
-		return fmt.Errorf("the access is logged (record %d), but the receipt could not be written: %v", g.Record, filekind.Bare(err))
+	if err := atomicfile.WriteFile(file, receipt, 0o644); err != nil {
+		return fmt.Errorf("the access is logged (record %d), but the receipt could not be written: %v", record, filekind.Bare(err))
 	}
 	if !globalOpts.JSON && !globalOpts.Quiet {
 		fmt.Fprintf(stderr, "veil: wrote the receipt to %s\n", file)

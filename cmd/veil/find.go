@@ -34,14 +34,17 @@ func newFindCommand() *cobra.Command {
 }
 
 func runFind(ctx context.Context, opts FindOptions, queries []string, stdout, stderr io.Writer) error {
-	cv, id, err := openCustody(opts.CustodianOptions)
+	cv, id, pinned, err := openCustody(opts.CustodianOptions)
 	if err != nil {
 		return err
 	}
-	f, err := cv.Find(ctx, id, custody.FindRequest{Queries: queries, Reason: opts.Reason})
+	f, err := cv.Find(ctx, id, custody.FindRequest{Queries: queries, Reason: opts.Reason, Pinned: pinned})
 	if err != nil {
 		return custodyError(err, opts.CustodianOptions, stderr)
 	}
 	ui.PrintFindLogged(stderr, len(queries), f)
+	if err := saveReceipt(stderr, opts.Receipt, f.Record, f.Receipt); err != nil {
+		return err
+	}
 	return ui.PrintAnswers(stdout, f.Answers, opts.JSON)
 }

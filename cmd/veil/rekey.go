@@ -14,6 +14,7 @@ type RekeyOptions struct {
 	Vault          string
 	Identity       string
 	PassphraseFile string
+	PassphraseCmd  string
 	Add, Remove    []string
 }
 
@@ -34,13 +35,14 @@ func newRekeyCommand() *cobra.Command {
 	f.StringVar(&opts.Vault, "vault", "", "`DIR` of the vault")
 	f.StringVar(&opts.Identity, "identity", "", "custodian identity `FILE` written by veil init")
 	f.StringVar(&opts.PassphraseFile, "passphrase-file", "", "read the custodian passphrase from `FILE` instead of the terminal")
+	f.StringVar(&opts.PassphraseCmd, "passphrase-command", "", "run `CMD` through the shell and use the first line it prints as the custodian passphrase")
 	f.StringArrayVar(&opts.Add, "add-recipient", nil, "age `RECIPIENT` (age1...) to encrypt new originals to as well (repeatable)")
 	f.StringArrayVar(&opts.Remove, "remove-recipient", nil, "age `RECIPIENT` to stop encrypting new originals to (repeatable)")
 	return c
 }
 
 func runRekey(ctx context.Context, opts RekeyOptions, stdout, stderr io.Writer) error {
-	cv, id, err := openCustody(CustodianOptions{Vault: opts.Vault, Identity: opts.Identity, PassphraseFile: opts.PassphraseFile})
+	cv, id, _, err := openCustody(CustodianOptions{Vault: opts.Vault, Identity: opts.Identity, PassphraseFile: opts.PassphraseFile, PassphraseCmd: opts.PassphraseCmd})
 	if err != nil {
 		return err
 	}

@@ -46,17 +46,17 @@ func runRestore(ctx context.Context, opts RestoreOptions, codes []code.Code, std
 	if err := os.MkdirAll(opts.Out, 0o700); err != nil {
 		return fmt.Errorf("-o: %w", err)
 	}
-	cv, id, err := openCustody(opts.CustodianOptions)
+	cv, id, pinned, err := openCustody(opts.CustodianOptions)
 	if err != nil {
 		return err
 	}
-	r, err := cv.Restore(ctx, id, custody.Request{Codes: codes, Reason: opts.Reason}, opts.Out)
+	r, err := cv.Restore(ctx, id, custody.Request{Codes: codes, Reason: opts.Reason, Pinned: pinned}, opts.Out)
 	if err != nil {
 		return custodyError(err, opts.CustodianOptions, stderr)
 	}
 	pr := ui.CustodianPrinter{Stdout: stdout, Stderr: stderr, JSON: globalOpts.JSON, Quiet: globalOpts.Quiet}
 	pr.Logged(manifest.ActionRestore, len(codes), r.Grant)
-	if err := saveReceipt(stderr, opts.Receipt, r.Grant); err != nil {
+	if err := saveReceipt(stderr, opts.Receipt, r.Grant.Record, r.Grant.Receipt); err != nil {
 		return err
 	}
 	photos := r.Photos()

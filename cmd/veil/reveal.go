@@ -31,18 +31,18 @@ func newRevealCommand() *cobra.Command {
 }
 
 func runReveal(ctx context.Context, opts CustodianOptions, codes []code.Code, stdout, stderr io.Writer) error {
-	cv, id, err := openCustody(opts)
+	cv, id, pinned, err := openCustody(opts)
 	if err != nil {
 		return err
 	}
-	r, err := cv.Reveal(ctx, id, custody.Request{Codes: codes, Reason: opts.Reason})
+	r, err := cv.Reveal(ctx, id, custody.Request{Codes: codes, Reason: opts.Reason, Pinned: pinned})
 	if err != nil {
 		return custodyError(err, opts, stderr)
 	}
 	// What reveal prints is its answer: --quiet drops none of it.
 	pr := ui.CustodianPrinter{Stdout: stdout, Stderr: stderr, JSON: globalOpts.JSON}
 	pr.Logged(manifest.ActionReveal, len(codes), r.Grant)
-	if err := saveReceipt(stderr, opts.Receipt, r.Grant); err != nil {
+	if err := saveReceipt(stderr, opts.Receipt, r.Grant.Record, r.Grant.Receipt); err != nil {
 		return err
 	}
 	failed := 0

@@ -143,3 +143,17 @@ func SyncDir(dir string) error { return syncDir(dir) }
 
 // IsTemp reports whether name (a base name) is a temporary file of this package.
 func IsTemp(name string) bool { return strings.HasPrefix(name, TempPrefix) }
+
+// WriteFile replaces target with data durably: a crash leaves either the
+// old file or the new one, never a part.
+func WriteFile(target string, data []byte, perm fs.FileMode) error {
+	f, err := Create(target, perm)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	return f.Commit(false)
+}

@@ -44,6 +44,7 @@ var All = []Setting{
 	{"passphrase_file", "passphrase-file", "VEIL_PASSPHRASE_FILE", nil, "file holding the custodian passphrase"},
 	{"passphrase_command", "passphrase-command", "VEIL_PASSPHRASE_COMMAND", nil, "command printing the custodian passphrase"},
 	{"pub", "pub", "VEIL_PUB", []string{"verify"}, "the auditor's pinned auditor.pub"},
+	{"receipt", "receipt", "VEIL_RECEIPT", []string{"reveal", "restore", "find"}, "the custodian's receipt file, given to every access"},
 }
 
 // List reports whether a setting takes several values; in the environment
