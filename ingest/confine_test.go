@@ -112,7 +112,7 @@ func TestQuarantineRefusesLink(t *testing.T) {
 				t.Errorf("patient folder in the inbox: %v, want the photo alone", slices.Sorted(maps.Keys(got)))
 			}
 			ev := e.theOne(t, Stuck)
-			if !strings.HasSuffix(ev.Path, filepath.FromSlash(src)) || !strings.Contains(ev.Message, "is a symbolic link, which veil never writes through") {
+			if !strings.HasSuffix(ev.Path, filepath.FromSlash(src)) || !strings.Contains(ev.Message, "is a symbolic link, which veil never reads or writes through") {
 				t.Errorf("stuck event %+v", ev)
 			}
 			if n := e.count(Quarantined); n != 0 {
@@ -183,5 +183,54 @@ func TestSwappedFolderNotFollowed(t *testing.T) {
 			}
 			t.Log(ev.Message)
 		})
+	}
+}
+
+// veil quarantine list and retry: a quarantine that is a link is refused, a
+// link in it is listed as what it is (never followed), and a folder of the
+// quarantine swapped for a link to the release folder between the listing
+// and the retry does not bring the release folder's files into the inbox.
+func TestRetryRefusesLink(t *testing.T) {
+	dir := t.TempDir()
+	in, release := filepath.Join(dir, "inbox"), filepath.Join(dir, "release")
+	put(t, release, "Ann/before/a.png", []byte("released"))
+	put(t, release, "Ann/before/a.png"+ReasonSuffix, []byte("veil quarantined this file (phase):\nx\n\n"+reasonFrom+"Ann/before/a.png\n"))
+	put(t, in, "x", nil)
+	symlink(t, release, filepath.Join(in, ".quarantine"))
+	was := listTree(t, release)
+	if _, err := ListQuarantine(in); !errors.Is(err, errQuarantineLink) {
+		t.Errorf("list of a linked quarantine: %v", err)
+	}
+	if _, err := RetryAll(RetryRequest{Inboxes: []string{in}}, func(QuarantinedFile, string, error) { t.Error("retried") }); !errors.Is(err, errQuarantineLink) {
+		t.Errorf("retry of a linked quarantine: %v", err)
+	}
+
+	os.Remove(filepath.Join(in, ".quarantine"))
+	put(t, in, ".quarantine/Ann/before/a.png", []byte("quarantined"))
+	symlink(t, release, filepath.Join(in, ".quarantine", "Bob"))
+	r, err := os.OpenRoot(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	qs, err := listQuarantine(r, in)
+	if err != nil || len(qs) != 2 || qs[0].Rel != "Ann/before/a.png" || qs[1].Rel != "Bob" || !qs[1].Unknown {
+		t.Fatalf("listed %+v, %v", qs, err)
+	}
+	if err := os.RemoveAll(filepath.Join(in, ".quarantine", "Ann")); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, release, filepath.Join(in, ".quarantine", "Ann"))
+	if _, err := retry(r, qs[0]); !errors.Is(err, errQuarantineLink) {
+		t.Errorf("retry through a link: %v", err)
+	}
+	if _, err := retry(r, qs[1]); err != nil {
+		t.Errorf("retry of the link itself: %v", err)
+	}
+	if got := listTree(t, release); !maps.Equal(got, was) {
+		t.Errorf("release folder changed: %v, was %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(was)))
+	}
+	if exists(filepath.Join(in, "Ann")) {
+		t.Error("a file came into the inbox through the link")
 	}
 }

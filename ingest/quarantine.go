@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -94,9 +95,26 @@ var reasonLine = regexp.MustCompile(`^veil quarantined this file \(([a-z][a-z-]{
 
 // readReason returns what a reason file gives: the reason, the explanation
 // and the path the file had in the inbox, or "unknown" and what is wrong for
-// one that is missing or not veil's (rel is then "").
+// one that is missing or not veil's (rel is then ""). Staff can write in
+// the quarantine: a link or a FIFO named like a reason file is not read.
 func readReason(name string) (reason, why, rel string) {
-	b, err := os.ReadFile(name)
+	return parseReason(readReasonFile(filekind.OpenRegular(name)))
+}
+
+// maxReason bounds what is read of a reason file; veil's are a few lines.
+const maxReason = 64 << 10
+
+// readReasonFile reads an opened reason file, up to maxReason bytes.
+func readReasonFile(f *os.File, _ fs.FileInfo, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxReason))
+}
+
+// parseReason is readReason of the bytes of a reason file.
+func parseReason(b []byte, err error) (reason, why, rel string) {
 	if err != nil {
 		return "unknown", "no reason file", ""
 	}
@@ -112,11 +130,12 @@ func readReason(name string) (reason, why, rel string) {
 	return m[1], why, rel
 }
 
-// errQuarantineLink is returned when a folder on the way into an inbox's
-// quarantine is a symbolic link: veil never made one, so someone who can
-// write in the inbox is trying to send a quarantined photo, and its reason
-// file, somewhere else. Nothing is written through it.
-var errQuarantineLink = errors.New("a folder of its place in " + inbox.QuarantineDir + " is a symbolic link, which veil never writes through (someone may be tampering with the inbox: remove the link)")
+// errQuarantineLink is returned when the quarantine folder of an inbox, or
+// a folder in it, is a symbolic link: veil never made one, so someone who
+// can write in the inbox is trying to send a quarantined photo, and its
+// reason file, somewhere else (or to bring something in). Nothing is read
+// or written through it.
+var errQuarantineLink = errors.New(inbox.QuarantineDir + ", or a folder in it, is a symbolic link, which veil never reads or writes through (someone may be tampering with the inbox: remove the link)")
 
 // quarantineTarget returns a free name for dst (a path in the inbox in),
 // creating its folder: a file quarantined twice under one name keeps both
