@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/veil-photo/veil/custody"
-	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/ingest/lookup"
 	"github.com/veil-photo/veil/internal/atomicfile"
 	"github.com/veil-photo/veil/internal/filekind"
@@ -90,10 +89,10 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 	return c, nil
 }
 
-func (c *vaultCommitter) begin(roots []string) (int, error) {
+func (c *vaultCommitter) begin(roots []*os.Root) (int, error) {
 	n := 0
 	for _, root := range roots {
-		n += cleanQuarantineTemps(filepath.Join(root, inbox.QuarantineDir))
+		n += cleanQuarantineTemps(root)
 	}
 	return n, c.csv.openAppend()
 }
@@ -284,7 +283,11 @@ func (c *vaultCommitter) removeSources(batch []result) ([]Event, error) {
 		return nil, fmt.Errorf("ingest: removing committed sources: %w", err)
 	}
 	var evs []Event
-	dirs := map[string]string{} // folder of a removed source -> its inbox
+	type folder struct {
+		in       *os.Root
+		dir, abs string // in the inbox; absolute
+	}
+	dirs := map[folder]bool{} // folders of removed sources
 	for _, r := range batch {
 		if r.src == nil {
 			continue
@@ -293,30 +296,41 @@ func (c *vaultCommitter) removeSources(batch []result) ([]Event, error) {
 			evs = append(evs, Event{Kind: Unremoved, Path: r.src.path,
 				Message: "committed, but the source could not be removed: " + filekind.Bare(err).Error() + permissionHint(err, "write access to its folder") + "; remove it by hand (its photo is safe in the vault)"})
 		} else {
-			dirs[filepath.Dir(r.src.full())] = r.src.root
+			dir := filepath.Dir(r.src.name())
+			dirs[folder{r.src.in, dir, filepath.Join(r.src.root, dir)}] = true
 		}
 	}
-	for d, root := range dirs {
-		atomicfile.SyncDir(removeEmptied(root, d))
+	for d := range dirs {
+		atomicfile.SyncDir(removeEmptied(d.in, d.abs, d.dir))
 	}
 	return evs, nil
 }
 
-// removeEmptied removes dir, which veil just took the last photo from, and
-// then each parent that this leaves empty, up to the inbox root (never
-// removed), and returns the folder that is left. A patient's folder is
-// named after the patient, and its time would tell when they had photos
-// taken. rmdir removes only an empty folder, so one that still holds
-// anything (a file veil left, one just dropped) stays.
-func removeEmptied(root, dir string) string {
-	for dir != root && strings.HasPrefix(dir, root+string(filepath.Separator)) {
-		// Gone already is fine: another worker emptied it at the same time.
-		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+// removeEmptied removes dir (a folder of the inbox in, whose absolute path
+// is abs), which veil just took the last photo from, and then each parent
+// that this leaves empty, up to the inbox root (never removed), and returns
+// the absolute path of the folder that is left. A patient's folder is named
+// after the patient, and its time would tell when they had photos taken.
+// rmdir removes only an empty folder, so one that still holds anything (a
+// file veil left, one just dropped) stays; a name that is no longer a
+// folder (a link swapped in) stays too, and in never lets a removal leave
+// the inbox.
+func removeEmptied(in *os.Root, abs, dir string) string {
+	for dir != "." && filepath.IsLocal(dir) {
+		fi, err := in.Lstat(dir)
+		if err == nil && !fi.IsDir() {
 			break
 		}
-		dir = filepath.Dir(dir)
+		// Gone already is fine: another worker emptied it at the same time.
+		if err == nil {
+			err = in.Remove(dir)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		dir, abs = filepath.Dir(dir), filepath.Dir(abs)
 	}
-	return dir
+	return abs
 }
 
 // permissionHint says what the veil user lacks when err is a permission
@@ -331,8 +345,8 @@ func permissionHint(err error, what string) string {
 // removeSource removes a committed source, unless the name now holds another
 // file: that one was not ingested and stays for the next run.
 func removeSource(c *candidate) error {
-	full := c.full()
-	fi, err := os.Lstat(full)
+	fi, err := c.in.Lstat(c.name())
+	err = linked(c.in, c.name(), err)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // deleted while we worked: its bytes are in the vault
 	}
@@ -342,7 +356,29 @@ func removeSource(c *candidate) error {
 	if !os.SameFile(fi, c.fi) || fi.Size() != c.fi.Size() || !fi.ModTime().Equal(c.fi.ModTime()) {
 		return nil
 	}
-	return os.Remove(full)
+	return linked(c.in, c.name(), c.in.Remove(c.name()))
+}
+
+// errLinkedPath is the reason veil gives for leaving a file whose path in
+// the inbox now goes through a symbolic link: a folder was swapped for one
+// after the walk listed it, and the inbox's Root refused to follow it.
+var errLinkedPath = errors.New("a folder on its path in the inbox is now a symbolic link, which veil does not follow (someone may be tampering with the inbox)")
+
+// linked returns errLinkedPath for err, a failure of an operation on name
+// in the inbox in, if a folder on name's path is a symbolic link: the Root's
+// own error ("path escapes from parent") does not say what happened.
+func linked(in *os.Root, name string, err error) error {
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	dir := ""
+	for _, part := range strings.Split(filepath.Dir(name), string(filepath.Separator)) {
+		dir = filepath.Join(dir, part)
+		if fi, lerr := in.Lstat(dir); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return &fs.PathError{Op: "open", Path: name, Err: errLinkedPath}
+		}
+	}
+	return err
 }
 
 // undo removes what a batch that did not reach its commit point wrote, so

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/veil-photo/veil/custody"
 	"github.com/veil-photo/veil/ingest/lookup"
@@ -16,7 +17,7 @@ import (
 type committer interface {
 	// begin prepares the pass over the inbox folders roots; it returns how
 	// many leftovers of an interrupted run it removed.
-	begin(roots []string) (cleaned int, err error)
+	begin(roots []*os.Root) (cleaned int, err error)
 	// recoverQuarantine sends to results the records owed for files that
 	// an interrupted run moved into root's quarantine folder.
 	recoverQuarantine(root string, results chan<- result) error
@@ -51,7 +52,7 @@ func newDryCommitter(p *Pipeline) (*dryCommitter, error) {
 	return &dryCommitter{p: p}, nil
 }
 
-func (d *dryCommitter) begin([]string) (int, error) { return 0, nil }
+func (d *dryCommitter) begin([]*os.Root) (int, error) { return 0, nil }
 
 func (d *dryCommitter) recoverQuarantine(string, chan<- result) error { return nil }
 

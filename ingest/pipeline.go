@@ -167,6 +167,7 @@ func (p *Pipeline) Close() error { return p.commit.close() }
 // candidate is one inbox entry found by the walk.
 type candidate struct {
 	root string      // the inbox, absolute
+	in   *os.Root    // the inbox, through which every operation on the file goes
 	rel  string      // slash-separated path under root
 	path string      // as the user can find it (inbox argument + rel)
 	fi   fs.FileInfo // from lstat
@@ -174,6 +175,9 @@ type candidate struct {
 
 // full is the candidate's absolute path.
 func (c *candidate) full() string { return filepath.Join(c.root, filepath.FromSlash(c.rel)) }
+
+// name is the candidate's path in its inbox's Root.
+func (c *candidate) name() string { return filepath.FromSlash(c.rel) }
 
 // result is a worker's outcome for one file, handed to the committer.
 type result struct {
@@ -232,7 +236,19 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 			return sum, fmt.Errorf("ingest: %w", err)
 		}
 	}
-	n, err := p.commit.begin(roots)
+	// Every operation inside an inbox goes through its Root: staff, who
+	// can write there, cannot make veil follow a link out of it (into the
+	// vault or the release folder) by swapping a folder for one.
+	dirs := make([]*os.Root, len(roots))
+	for i, root := range roots {
+		r, err := os.OpenRoot(root)
+		if err != nil {
+			return sum, fmt.Errorf("ingest: inbox %s: %w", inboxes[i], filekind.Bare(err))
+		}
+		defer r.Close()
+		dirs[i] = r
+	}
+	n, err := p.commit.begin(dirs)
 	sum.Cleaned += n
 	if p.indexTampered != "" {
 		report(Event{Kind: IndexTampered, Message: p.indexTampered})
@@ -262,7 +278,7 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(cands)
-		p.walk(stop, inboxes, roots, cands, results)
+		p.walk(stop, inboxes, roots, dirs, cands, results)
 	})
 	for range p.opts.Workers {
 		wg.Go(func() {

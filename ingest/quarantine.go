@@ -5,12 +5,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/veil-photo/veil/ingest/inbox"
 	"github.com/veil-photo/veil/internal/atomicfile"
@@ -34,22 +36,25 @@ func (vc *vaultCommitter) setAside(c candidate, d manifest.Detail, reason string
 	if err := p.hook(StepQuarantine, c.path); err != nil {
 		return stuckQuarantine(c, reason, err)
 	}
-	src := c.full()
-	dst, err := quarantineTarget(filepath.Join(c.root, inbox.QuarantineDir, filepath.FromSlash(c.rel)))
+	// Every step goes through the inbox's Root: staff can write in the
+	// quarantine, and a link there must not carry the photo and its
+	// reason file (which names the patient) out of the inbox.
+	src := c.name()
+	dst, err := quarantineTarget(c.in, filepath.Join(inbox.QuarantineDir, src))
 	if err == nil {
-		err = writeReason(dst+ReasonSuffix, reason, forStaff(why), ev.Ticket, c.rel)
+		err = writeReason(c.in, dst+ReasonSuffix, reason, forStaff(why), ev.Ticket, c.rel)
 	}
 	if err == nil {
-		err = os.Rename(src, dst)
+		err = linked(c.in, src, c.in.Rename(src, dst))
 		if err != nil {
-			os.Remove(dst + ReasonSuffix)
+			c.in.Remove(dst + ReasonSuffix)
 		}
 	}
 	if err == nil {
-		err = atomicfile.SyncDir(filepath.Dir(dst))
-		left := filepath.Dir(src)
+		err = atomicfile.SyncDir(filepath.Join(c.root, filepath.Dir(dst)))
+		left := filepath.Join(c.root, filepath.Dir(src))
 		if !p.opts.KeepSource {
-			left = removeEmptied(c.root, left)
+			left = removeEmptied(c.in, left, filepath.Dir(src))
 		}
 		if serr := atomicfile.SyncDir(left); err == nil {
 			err = serr
@@ -62,7 +67,7 @@ func (vc *vaultCommitter) setAside(c candidate, d manifest.Detail, reason string
 	if err != nil {
 		return result{fatal: err, ev: ev}
 	}
-	return result{ev: ev, rec: &manifest.Quarantine{Reason: reason, Time: p.opts.Now(), Sealed: sealed}, quarKey: p.keys.Path(dst)}
+	return result{ev: ev, rec: &manifest.Quarantine{Reason: reason, Time: p.opts.Now(), Sealed: sealed}, quarKey: p.keys.Path(filepath.Join(c.root, dst))}
 }
 
 // stuckQuarantine reports a file that should have gone to quarantine for
@@ -90,9 +95,26 @@ var reasonLine = regexp.MustCompile(`^veil quarantined this file \(([a-z][a-z-]{
 
 // readReason returns what a reason file gives: the reason, the explanation
 // and the path the file had in the inbox, or "unknown" and what is wrong for
-// one that is missing or not veil's (rel is then "").
+// one that is missing or not veil's (rel is then ""). Staff can write in
+// the quarantine: a link or a FIFO named like a reason file is not read.
 func readReason(name string) (reason, why, rel string) {
-	b, err := os.ReadFile(name)
+	return parseReason(readReasonFile(filekind.OpenRegular(name)))
+}
+
+// maxReason bounds what is read of a reason file; veil's are a few lines.
+const maxReason = 64 << 10
+
+// readReasonFile reads an opened reason file, up to maxReason bytes.
+func readReasonFile(f *os.File, _ fs.FileInfo, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxReason))
+}
+
+// parseReason is readReason of the bytes of a reason file.
+func parseReason(b []byte, err error) (reason, why, rel string) {
 	if err != nil {
 		return "unknown", "no reason file", ""
 	}
@@ -108,12 +130,20 @@ func readReason(name string) (reason, why, rel string) {
 	return m[1], why, rel
 }
 
-// quarantineTarget returns a free name for dst, creating its folder: a file
-// quarantined twice under one name keeps both copies (name.1.jpg, ...).
-// Its folders are group-writable so that staff (the inbox's group, inherited
-// through setgid) can move a fixed file back out, as the reason file says.
-func quarantineTarget(dst string) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o770); err != nil {
+// errQuarantineLink is returned when the quarantine folder of an inbox, or
+// a folder in it, is a symbolic link: veil never made one, so someone who
+// can write in the inbox is trying to send a quarantined photo, and its
+// reason file, somewhere else (or to bring something in). Nothing is read
+// or written through it.
+var errQuarantineLink = errors.New(inbox.QuarantineDir + ", or a folder in it, is a symbolic link, which veil never reads or writes through (someone may be tampering with the inbox: remove the link)")
+
+// quarantineTarget returns a free name for dst (a path in the inbox in),
+// creating its folder: a file quarantined twice under one name keeps both
+// copies (name.1.jpg, ...). Its folders are group-writable so that staff
+// (the inbox's group, inherited through setgid) can move a fixed file back
+// out, as the reason file says.
+func quarantineTarget(in *os.Root, dst string) (string, error) {
+	if err := quarantineFolder(in, filepath.Dir(dst)); err != nil {
 		return "", err
 	}
 	ext := filepath.Ext(dst)
@@ -125,21 +155,67 @@ func quarantineTarget(dst string) (string, error) {
 		}
 		// A reason file alone is a quarantine interrupted before the
 		// move: its name is free, and the reason is written again.
-		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+		if _, err := in.Lstat(name); errors.Is(err, fs.ErrNotExist) {
 			return name, nil
 		}
 	}
 	return "", fmt.Errorf("%s: too many quarantined files of that name", dst)
 }
 
-func writeReason(name, reason string, why error, ticket, rel string) error {
-	f, err := atomicfile.Create(name, 0o640)
+// quarantineFolder makes the folder dir of the inbox in, and each missing
+// parent, refusing any of them that is a symbolic link (errQuarantineLink)
+// or not a folder. in keeps a link swapped in after the look inside the
+// inbox all the same.
+func quarantineFolder(in *os.Root, dir string) error {
+	path := ""
+	for _, part := range strings.Split(dir, string(filepath.Separator)) {
+		path = filepath.Join(path, part)
+		fi, err := in.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = in.Mkdir(path, 0o770); errors.Is(err, fs.ErrExist) {
+				fi, err = in.Lstat(path) // made meanwhile by another worker
+			}
+		}
+		switch {
+		case err != nil:
+			return err
+		case fi == nil:
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return errQuarantineLink
+		case !fi.IsDir():
+			return &fs.PathError{Op: "mkdir", Path: path, Err: syscall.ENOTDIR}
+		}
+	}
+	return nil
+}
+
+// writeReason writes the reason file name, in the inbox in, durably: into
+// a temporary file renamed into place, as atomicfile does.
+func writeReason(in *os.Root, name, reason string, why error, ticket, rel string) error {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(filepath.Dir(name), atomicfile.TempPrefix+"reason-"+hex.EncodeToString(rnd[:]))
+	f, err := in.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
 		return err
 	}
-	defer f.Abort()
-	fmt.Fprintf(f, "veil quarantined this file (%s):\n%s\n\nFix the problem, then move the file back into the inbox; it is taken on the next run.\n%s%s\n%s%s\n", reason, why, reasonTicket, ticket, reasonFrom, rel)
-	return f.Commit(false)
+	_, err = fmt.Fprintf(f, "veil quarantined this file (%s):\n%s\n\nFix the problem, then move the file back into the inbox; it is taken on the next run.\n%s%s\n%s%s\n", reason, why, reasonTicket, ticket, reasonFrom, rel)
+	if err == nil {
+		err = f.Chmod(0o640) // whatever the umask
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = in.Rename(tmp, name)
+	}
+	if err != nil {
+		in.Remove(tmp)
+	}
+	return err
 }
 
 // reasonFrom starts the last line of a reason file, which gives the file's
@@ -159,11 +235,12 @@ func newTicket() string {
 }
 
 // cleanQuarantineTemps removes the temporary files of reason files whose
-// writing was interrupted, and returns how many it removed.
-func cleanQuarantineTemps(dir string) int {
+// writing was interrupted in the quarantine of the inbox in, and returns
+// how many it removed.
+func cleanQuarantineTemps(in *os.Root) int {
 	n := 0
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && atomicfile.IsTemp(d.Name()) && os.Remove(p) == nil {
+	inbox.WalkRoot(in, inbox.QuarantineDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && atomicfile.IsTemp(d.Name()) && in.Remove(p) == nil {
 			n++
 		}
 		return nil

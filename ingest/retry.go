@@ -106,20 +106,8 @@ func (r RetryRequest) Selects(q QuarantinedFile) bool {
 func RetryAll(r RetryRequest, done func(q QuarantinedFile, dst string, err error)) (missing []string, err error) {
 	found := map[string]bool{}
 	for _, in := range r.Inboxes {
-		if err := CheckInbox(in); err != nil {
+		if err := retryInbox(in, r, found, done); err != nil {
 			return nil, err
-		}
-		qs, err := ListQuarantine(in)
-		if err != nil {
-			return nil, err
-		}
-		for _, q := range qs {
-			if !r.Selects(q) {
-				continue
-			}
-			found[q.Ticket] = true
-			dst, err := Retry(q)
-			done(q, dst, err)
 		}
 	}
 	for _, t := range r.Tickets {
@@ -130,6 +118,32 @@ func RetryAll(r RetryRequest, done func(q QuarantinedFile, dst string, err error
 	return missing, nil
 }
 
+// retryInbox is RetryAll for the inbox in, through one Root, noting in
+// found the tickets it met.
+func retryInbox(in string, r RetryRequest, found map[string]bool, done func(q QuarantinedFile, dst string, err error)) error {
+	if err := CheckInbox(in); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(in)
+	if err != nil {
+		return fmt.Errorf("inbox %s: %w", in, errors.Unwrap(err))
+	}
+	defer root.Close()
+	qs, err := listQuarantine(root, in)
+	if err != nil {
+		return err
+	}
+	for _, q := range qs {
+		if !r.Selects(q) {
+			continue
+		}
+		found[q.Ticket] = true
+		dst, err := retry(root, q)
+		done(q, dst, err)
+	}
+	return nil
+}
+
 // RetryProblem is the kind of a failed retry, which a log may carry where
 // the error itself, naming paths, may not.
 func RetryProblem(err error) string {
@@ -138,6 +152,8 @@ func RetryProblem(err error) string {
 		return "a file is already at its old place in the inbox"
 	case errors.Is(err, ErrRetryTarget):
 		return "its reason file names no place in the inbox"
+	case errors.Is(err, errQuarantineLink):
+		return "a folder of the quarantine is a symbolic link"
 	case errors.Is(err, fs.ErrPermission):
 		return "permission denied"
 	}

@@ -98,9 +98,14 @@ func TestParseRetry(t *testing.T) {
 func TestRetryAll(t *testing.T) {
 	in := filepath.Join(t.TempDir(), "inbox")
 	quarantine := func(rel, ticket string) {
-		p := filepath.Join(in, ".quarantine", filepath.FromSlash(rel))
+		p := filepath.Join(".quarantine", filepath.FromSlash(rel))
 		put(t, in, ".quarantine/"+rel, []byte(rel))
-		if err := writeReason(p+ReasonSuffix, "phase", errors.New("unknown phase"), ticket, rel); err != nil {
+		r, err := os.OpenRoot(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if err := writeReason(r, p+ReasonSuffix, "phase", errors.New("unknown phase"), ticket, rel); err != nil {
 			t.Fatal(err)
 		}
 	}

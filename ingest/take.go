@@ -75,7 +75,7 @@ func (p *Pipeline) take(ctx context.Context, c candidate) result {
 		return quarantine("too-large", fmt.Errorf("%d bytes, more than --max-size %d", c.fi.Size(), p.opts.MaxSize))
 	}
 
-	f, fi, err := filekind.OpenRegular(detail.Path)
+	f, fi, err := filekind.OpenRegularIn(c.in, c.name())
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return result{ev: Event{Kind: Left, Path: c.path, Message: "removed from the inbox before it could be read"}}

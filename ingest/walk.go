@@ -19,7 +19,7 @@ import (
 // memory does not grow with the inbox. Hidden and temporary names are
 // reported as skipped; files written to within the settle time are looked
 // at again once it has passed, and left for the next run if still changing.
-func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan<- candidate, results chan<- result) {
+func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, dirs []*os.Root, cands chan<- candidate, results chan<- result) {
 	send := func(c candidate) bool {
 		select {
 		case cands <- c:
@@ -45,16 +45,15 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 	var young []candidate
 	var youngUntil time.Time
 	for i, root := range roots {
-		err := inbox.Walk(root, func(path string, d fs.DirEntry, err error) error {
+		err := inbox.WalkRoot(dirs[i], ".", func(path string, d fs.DirEntry, err error) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			rel, _ := filepath.Rel(root, path)
-			rel = filepath.ToSlash(rel)
-			shown := filepath.Join(inboxes[i], filepath.FromSlash(rel))
+			rel := filepath.ToSlash(path)
+			shown := filepath.Join(inboxes[i], path)
 			if err != nil {
-				if path == root {
-					return err
+				if path == "." {
+					return fmt.Errorf("ingest: inbox %s: %w", inboxes[i], filekind.Bare(err))
 				}
 				if errors.Is(err, fs.ErrNotExist) {
 					return nil // removed since it was listed (veil removes the folders it empties)
@@ -65,7 +64,7 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 				}
 				return nil
 			}
-			if path == root {
+			if path == "." {
 				return nil
 			}
 			if d.IsDir() {
@@ -97,7 +96,7 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 			if err != nil {
 				return nil // removed since the listing
 			}
-			c := candidate{root: root, rel: rel, path: shown, fi: fi}
+			c := candidate{root: root, in: dirs[i], rel: rel, path: shown, fi: fi}
 			if fi.Mode().IsRegular() && p.opts.Settle > 0 {
 				if until := fi.ModTime().Add(p.opts.Settle); time.Now().Before(until) {
 					young = append(young, c)
@@ -131,7 +130,7 @@ func (p *Pipeline) walk(ctx context.Context, inboxes, roots []string, cands chan
 		t.Stop()
 	}
 	for _, c := range young {
-		fi, err := os.Lstat(filepath.Join(c.root, filepath.FromSlash(c.rel)))
+		fi, err := c.in.Lstat(c.name())
 		switch {
 		case ctx.Err() != nil:
 			results <- result{ev: Event{Kind: Left, Path: c.path, Message: "not taken: the run was stopped"}}

@@ -153,3 +153,90 @@ func put(t *testing.T, root, rel string) {
 		t.Fatal(err)
 	}
 }
+
+// A folder swapped for a symbolic link after its parent was listed (red
+// team PoC 2: a patient folder swapped for a link to the vault) is reported
+// once, wrapping ErrLinkedFolder, and nothing behind the link is visited.
+// fn is called for the folder before the walk opens it: the swap happens
+// there, between the listing and the open, every time.
+func TestWalkRefusesFolderSwappedForLink(t *testing.T) {
+	for _, target := range []string{"abs", "../outside", "a"} {
+		t.Run(target, func(t *testing.T) {
+			dir := t.TempDir()
+			root := filepath.Join(dir, "inbox")
+			outside := filepath.Join(dir, "outside")
+			put(t, root, "a/before/1.jpg")
+			put(t, outside, "log/records")
+			if err := os.MkdirAll(filepath.Join(root, "z"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			link := target
+			if target == "abs" {
+				link = outside
+			}
+			var visited []string
+			var errs []error
+			err := Walk(root, func(path string, d fs.DirEntry, err error) error {
+				rel, _ := filepath.Rel(root, path)
+				rel = filepath.ToSlash(rel)
+				if err != nil {
+					errs = append(errs, err)
+					return fs.SkipDir
+				}
+				visited = append(visited, rel)
+				if rel == "z" {
+					if err := os.Remove(path); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.Symlink(link, path); err != nil {
+						t.Skipf("no symbolic links here: %v", err)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range visited {
+				if strings.HasPrefix(v, "z/") {
+					t.Errorf("visited %s behind the link", v)
+				}
+			}
+			if len(errs) != 1 || !errors.Is(errs[0], ErrLinkedFolder) {
+				t.Errorf("errors %v, want one wrapping ErrLinkedFolder", errs)
+			}
+		})
+	}
+}
+
+// WalkRoot gives paths relative to the root and never leaves it: a
+// quarantine folder that is a link is visited as the link, not walked.
+func TestWalkRootStaysInside(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "inbox")
+	put(t, root, ".quarantine/a/1.jpg")
+	put(t, dir, "release/x.jpg")
+	if err := os.Symlink(filepath.Join(dir, "release"), filepath.Join(root, ".quarantine", "b")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := map[string]bool{}
+	err = WalkRoot(r, QuarantineDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		got[filepath.ToSlash(path)] = d.IsDir()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{".quarantine": true, ".quarantine/a": true, ".quarantine/a/1.jpg": false, ".quarantine/b": false}
+	if !maps.Equal(got, want) {
+		t.Errorf("visited %v, want %v", got, want)
+	}
+}

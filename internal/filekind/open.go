@@ -49,6 +49,35 @@ func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 	return f, fi, nil
 }
 
+// OpenRegularIn is OpenRegular for the file name in r: it never leaves r,
+// and refuses a symbolic link as the last element of name, also one swapped
+// in after the caller looked (the file opened must be the one looked at).
+func OpenRegularIn(r *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	li, err := r.Lstat(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := CheckRegular(li.Mode()); err != nil {
+		return nil, nil, err
+	}
+	f, err := r.OpenFile(name, rootOpenFlags, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !os.SameFile(li, fi) {
+		err = ErrSymlink
+	}
+	if err == nil {
+		err = CheckRegular(fi.Mode())
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
 // Bare strips the operation and path from a *fs.PathError: callers name
 // the file themselves (or, in logs, must not).
 func Bare(err error) error {

@@ -30,6 +30,9 @@ func openNoFollow(path string) (*os.File, error) {
 	return f, nil
 }
 
+// rootOpenFlags: no FIFOs here to block on.
+const rootOpenFlags = os.O_RDONLY
+
 var errSymlinkOpen = &fs.PathError{Op: "open", Err: fs.ErrInvalid}
 
 func isSymlinkErr(err error) bool { return err == errSymlinkOpen }
