@@ -90,6 +90,10 @@ func (p *Pipeline) take(ctx context.Context, c candidate) result {
 	if !os.SameFile(fi, c.fi) || fi.Size() != c.fi.Size() || !fi.ModTime().Equal(c.fi.ModTime()) {
 		return result{ev: Event{Kind: Left, Path: c.path, Message: "changed while being read; left for the next run"}}
 	}
+	if sparse(fi) {
+		stored, _ := allocated(fi)
+		return quarantine("sparse", fmt.Errorf("%d bytes, of which only %d are stored on disk: a file made to look big, not a photo", fi.Size(), stored))
+	}
 	size := fi.Size()
 
 	// Hash the source.
