@@ -141,7 +141,7 @@ func exiftoolLeaks(t *testing.T, dir string, want int) int {
 	for _, f := range files {
 		isTIFF := f["File:FileType"] == "TIFF"
 		for k, v := range f {
-			if !exiftoolAllowed(k) && !(isTIFF && exiftoolTIFFAllowed(k)) {
+			if !exiftoolAllowed(k, v) && !(isTIFF && exiftoolTIFFAllowed(k)) {
 				if want > 0 {
 					t.Errorf("(b) exiftool finds %s = %v in %s", k, v, filepath.Base(fmt.Sprint(f["SourceFile"])))
 				}
