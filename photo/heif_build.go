@@ -159,6 +159,21 @@ func isXMPType(ct string) bool {
 // propClean reports whether an ipco property is one Strip keeps as it is
 // (or has already neutralised), and if not, the box Strip writes instead.
 func propClean(p heifProp) (clean bool, replacement []byte) {
+	if profile, ok := colrICC(p); ok {
+		// HEIF §6.5.5 colr with an ICC profile: the profile made neutral,
+		// or, when it is malformed, an empty box and the image's default
+		// colour (see sanitizeICC).
+		clean, err := sanitizeICC(profile)
+		if err != nil {
+			return false, emptyFree
+		}
+		var w boxWriter
+		at := w.open(p.typ)
+		w.raw(p.body[:4])
+		w.raw(clean)
+		w.close(at)
+		return bytes.Equal(p.raw, w.b), w.b
+	}
 	if heifPropsKept[p.typ] {
 		return true, nil
 	}
@@ -171,6 +186,18 @@ func propClean(p heifProp) (clean bool, replacement []byte) {
 	w.raw(blank)
 	w.close(at)
 	return bytes.Equal(p.raw, w.b), w.b
+}
+
+// colrICC returns the ICC profile a colr property carries (ISO/IEC
+// 14496-12 §12.1.5: colour type "prof" or "rICC" and the profile).
+func colrICC(p heifProp) ([]byte, bool) {
+	if p.typ != "colr" || len(p.body) < 4 {
+		return nil, false
+	}
+	if t := string(p.body[:4]); t != "prof" && t != "rICC" {
+		return nil, false
+	}
+	return p.body[4:], true
 }
 
 // heifLayout is where the kept items' bytes go in the output.
@@ -562,6 +589,10 @@ func (h *heifFile) droppedKinds(p *heifPlan) []string {
 	}
 	for _, pr := range m.props {
 		if clean, _ := propClean(pr); !clean {
+			if _, ok := colrICC(pr); ok {
+				out = append(out, "ICC profile text")
+				continue
+			}
 			out = append(out, strings.TrimSpace(pr.typ)+" property")
 		}
 	}

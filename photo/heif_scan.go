@@ -70,6 +70,10 @@ func scanHEIF(f Format, r io.ReaderAt, size int64, rep *Report) error {
 		if clean, _ := propClean(pr); clean {
 			continue
 		}
+		if profile, ok := colrICC(pr); ok {
+			scanICC(profile, rep)
+			continue
+		}
 		switch pr.typ {
 		case "udes":
 			rep.add(CatText, "HEIF", "user description property", string(bytes.ReplaceAll(pr.body[min(4, len(pr.body)):], []byte{0}, []byte{' '})))

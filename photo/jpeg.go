@@ -406,6 +406,7 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result, gm *gainMapStrip) error {
 	}
 	var frame jpegFrame
 	var orient keptOrientation
+	var icc iccChunks
 	headerDone := false
 	writeExif := func(o int) error {
 		if o == 0 {
@@ -447,7 +448,26 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result, gm *gainMapStrip) error {
 				case segJFIF:
 					keep, ok = jfifMinimal(p)
 				case segICC:
-					keep, ok = p, true
+					// The profile is written, made neutral, where its last
+					// part was; its parts are reported once, as one.
+					profile, complete := icc.add(p)
+					if !complete {
+						return nil
+					}
+					clean, err := sanitizeICC(profile)
+					if err != nil || len(clean) > maxICC {
+						res.Dropped = append(res.Dropped, "ICC profile (malformed)")
+						return nil
+					}
+					for _, seg := range iccSegments(clean) {
+						if err := writeSeg(m, seg); err != nil {
+							return err
+						}
+					}
+					if !bytes.Equal(clean, profile) {
+						res.Dropped = append(res.Dropped, "ICC profile text")
+					}
+					return nil
 				case segAdobe:
 					keep, ok = adobeMinimal(p)
 				case segExif:
@@ -502,6 +522,9 @@ func stripJPEG(w io.Writer, r io.Reader, res *Result, gm *gainMapStrip) error {
 	}
 	if !frame.seen {
 		return j.errorf("no frame header before end of image")
+	}
+	if icc.bad || icc.pending() {
+		res.Dropped = append(res.Dropped, "ICC profile (malformed)")
 	}
 	res.Width, res.Height = frame.width, frame.height
 	res.Orientation = orient.value()
@@ -613,6 +636,7 @@ func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
 	}
 	var frame jpegFrame
 	var mpf *checkedMPF
+	var icc iccChunks
 	scans, exifs, xmps, isos := 0, 0, 0, 0
 	isoParams := false
 	err := j.walk(jpegVisitor{
@@ -630,6 +654,13 @@ func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
 						return j.errorf("JFIF segment carries a thumbnail")
 					}
 				case segICC:
+					profile, complete := icc.add(p)
+					if icc.bad {
+						return j.errorf("ICC profile segments out of sequence")
+					}
+					if complete && !iccClean(profile) {
+						return j.errorf("ICC profile not made neutral")
+					}
 				case segAdobe:
 					if len(p) != 12 {
 						return j.errorf("Adobe segment has extra bytes")
@@ -673,6 +704,9 @@ func checkJPEGImage(j *jpegReader, gainMap bool) (*checkedMPF, error) {
 	if !frame.seen || scans == 0 {
 		return nil, j.errorf("no frame or no scan")
 	}
+	if icc.pending() {
+		return nil, j.errorf("ICC profile incomplete")
+	}
 	if gainMap && xmps == 0 && !isoParams {
 		return nil, j.errorf("gain map without its parameters")
 	}
@@ -702,6 +736,7 @@ func scanJPEG(r io.Reader, rep *Report) error {
 	}
 	var frame jpegFrame
 	var orient keptOrientation
+	var icc iccChunks
 	headerDone := false
 	err := j.walk(jpegVisitor{
 		segment: func(m byte, p []byte) error {
@@ -719,6 +754,10 @@ func scanJPEG(r io.Reader, rep *Report) error {
 					orient.exif(p[len(exifHeader):])
 				case kind == segXMP && !headerDone:
 					orient.xmp(p[len(xmpID):])
+				case kind == segICC:
+					if profile, complete := icc.add(p); complete {
+						scanICC(profile, rep)
+					}
 				}
 				scanJPEGSegment(m, kind, p, rep)
 			}
@@ -727,6 +766,9 @@ func scanJPEG(r io.Reader, rep *Report) error {
 	})
 	if err != nil {
 		return err
+	}
+	if icc.bad || icc.pending() {
+		rep.add(CatOther, "ICC profile", "malformed profile (dropped)", "segments out of sequence or missing")
 	}
 	rep.Width, rep.Height = frame.width, frame.height
 	rep.Orientation = orient.value()

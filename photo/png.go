@@ -3,6 +3,7 @@ package photo
 import (
 	"bufio"
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -177,6 +178,23 @@ func stripPNG(w io.Writer, r io.Reader, res *Result) error {
 			if err := writePNGChunk(w, typ, d); err != nil {
 				return err
 			}
+		case typ == "iCCP":
+			if err := p.skipOrRead(raw, n, func(d []byte) error {
+				clean, changed, err := sanitizeICCP(d)
+				switch {
+				case err != nil:
+					res.Dropped = append(res.Dropped, "iCCP (malformed ICC profile)")
+					return nil
+				case changed:
+					res.Dropped = append(res.Dropped, "ICC profile text")
+				}
+				return writePNGChunk(w, typ, clean)
+			}); err != nil {
+				return err
+			}
+			if n > maxMetaChunk {
+				res.Dropped = append(res.Dropped, "iCCP (oversized)")
+			}
 		case pngKept[typ]:
 			// PNG §5.6: eXIf before IDAT. An orientation that only XMP
 			// after the image data declares is written before IEND, where
@@ -263,6 +281,17 @@ func checkPNG(r io.Reader) error {
 			if exifs > 1 || !isMinimalTIFF(d) {
 				return p.errorf("eXIf chunk holds more than the orientation")
 			}
+		case typ == "iCCP":
+			if n > maxMetaChunk {
+				return p.errorf("oversized iCCP")
+			}
+			d, err := p.data(raw, n)
+			if err != nil {
+				return err
+			}
+			if _, changed, err := sanitizeICCP(d); err != nil || changed {
+				return p.errorf("iCCP chunk not made neutral")
+			}
 		case pngKept[typ]:
 			idat = idat || typ == "IDAT"
 			if err := p.copyChunk(nil, raw, n); err != nil {
@@ -305,6 +334,16 @@ func scanPNG(r io.Reader, rep *Report) error {
 			}
 			rep.Width = int(binary.BigEndian.Uint32(d[0:4]))
 			rep.Height = int(binary.BigEndian.Uint32(d[4:8]))
+		case typ == "iCCP":
+			if err := p.skipOrRead(raw, n, func(d []byte) error {
+				scanICCP(d, rep)
+				return nil
+			}); err != nil {
+				return err
+			}
+			if n > maxMetaChunk {
+				rep.add(CatOther, "PNG iCCP", "oversized ICC profile (dropped)", fmt.Sprintf("%d bytes", n))
+			}
 		case pngKept[typ]:
 			if typ == "IDAT" && !idat || typ == "IEND" {
 				idat = true
@@ -397,4 +436,91 @@ func pngXMP(d []byte) ([]byte, bool) {
 	}
 	_, text, ok := bytes.Cut(after, []byte{0})
 	return text, ok
+}
+
+// skipOrRead hands a chunk's data to fn when it is small enough to hold
+// (maxMetaChunk), and otherwise skips it, checking its CRC either way.
+func (p *pngReader) skipOrRead(raw [8]byte, n int64, fn func(d []byte) error) error {
+	if n > maxMetaChunk {
+		return p.copyChunk(nil, raw, n)
+	}
+	d, err := p.data(raw, n)
+	if err != nil {
+		return err
+	}
+	return fn(d)
+}
+
+// iccpName is the profile name a stripped PNG's iCCP chunk carries: the
+// name is free Latin-1 text (PNG §11.3.3.3), so the writer's is not kept.
+const iccpName = "ICC profile"
+
+// iccpProfile returns the name and the decompressed profile of an iCCP
+// chunk (PNG §11.3.3.3): a 1-79 byte name, a NUL, compression method 0 and
+// a zlib datastream, which may not inflate beyond maxICC.
+// trailing counts the bytes after the zlib datastream, which no reader
+// reads and Strip does not keep.
+func iccpProfile(d []byte) (name string, profile []byte, trailing int, err error) {
+	key, rest, ok := bytes.Cut(d, []byte{0})
+	if !ok || len(key) == 0 || len(key) > 79 || len(rest) < 1 || rest[0] != 0 {
+		return "", nil, 0, fmt.Errorf("iCCP chunk has no valid name or compression method")
+	}
+	// A bytes.Reader is an io.ByteReader, so zlib reads no further than
+	// its datastream's checksum and what is left in br is trailing.
+	br := bytes.NewReader(rest[1:])
+	zr, err := zlib.NewReader(br)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	profile, err = io.ReadAll(io.LimitReader(zr, int64(maxICC)+1))
+	if err != nil {
+		return "", nil, 0, err
+	}
+	if len(profile) > maxICC {
+		return "", nil, 0, fmt.Errorf("iCCP profile inflates beyond %d bytes", maxICC)
+	}
+	return string(key), profile, br.Len(), nil
+}
+
+// sanitizeICCP returns the data of an iCCP chunk whose profile is made
+// neutral (sanitizeICC) and whose name is iccpName, and whether that
+// changed anything. zlib's output is not unique, so a chunk already clean
+// is returned as it is.
+func sanitizeICCP(d []byte) (out []byte, changed bool, err error) {
+	name, profile, trailing, err := iccpProfile(d)
+	if err != nil {
+		return nil, false, err
+	}
+	clean, err := sanitizeICC(profile)
+	if err != nil {
+		return nil, false, err
+	}
+	if name == iccpName && bytes.Equal(clean, profile) && trailing == 0 {
+		return d, false, nil
+	}
+	var b bytes.Buffer
+	b.WriteString(iccpName + "\x00\x00")
+	zw := zlib.NewWriter(&b)
+	zw.Write(clean)
+	if err := zw.Close(); err != nil {
+		return nil, false, err
+	}
+	return b.Bytes(), true, nil
+}
+
+// scanICCP reports an iCCP chunk's profile name and what its profile
+// carries.
+func scanICCP(d []byte, rep *Report) {
+	name, profile, trailing, err := iccpProfile(d)
+	if err != nil {
+		rep.add(CatOther, "PNG iCCP", "malformed ICC profile (dropped)", err.Error())
+		return
+	}
+	if name != iccpName {
+		rep.add(CatText, "PNG iCCP", "profile name", name)
+	}
+	if trailing > 0 {
+		rep.add(CatOther, "PNG iCCP", "bytes after the compressed profile", fmt.Sprintf("%d bytes", trailing))
+	}
+	scanICC(profile, rep)
 }

@@ -3,6 +3,7 @@ package photo
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,17 +129,33 @@ func jpegBody(t testing.TB, path string) []byte {
 }
 
 // exiftoolAllowed lists what exiftool may still report in a stripped file:
-// file-system facts, image geometry, colour, JFIF density, the Adobe colour
-// transform, the Orientation tag, and the HEIF properties that describe how
-// to decode and display the image. Anything else is a leak.
-func exiftoolAllowed(key string) bool {
+// file-system facts, image geometry, colour (an ICC profile's colour tags,
+// and its text and header fields only at their neutral values), JFIF
+// density, the Adobe colour transform, the Orientation tag, and the HEIF
+// properties that describe how to decode and display the image. Anything
+// else is a leak.
+func exiftoolAllowed(key string, value any) bool {
 	group, tag, _ := strings.Cut(key, ":")
 	switch {
 	case key == "SourceFile":
 		return true
 	case group == "System", group == "File" && tag != "Comment", group == "ExifTool" && tag != "Warning":
 		return true
-	case strings.HasPrefix(group, "ICC"), group == "Adobe", group == "PNG-pHYs":
+	case group == "ICC-header":
+		neutral, ok := iccHeaderNeutral[tag]
+		return ok && (neutral == "*" || fmt.Sprint(value) == neutral)
+	case group == "ICC_Profile":
+		if tag == "ProfileDescription" || tag == "ProfileCopyright" {
+			return value == iccNeutral
+		}
+		return iccColourNames[tag]
+	case group == "ICC-meas", group == "ICC-view", group == "ICC-chrm":
+		// Measurement and viewing conditions, chromaticities: numbers and
+		// enumerations.
+		return true
+	case group == "PNG" && tag == "ProfileName":
+		return value == iccpName
+	case group == "Adobe", group == "PNG-pHYs":
 		return true
 	case group == "IFD0":
 		return tag == "Orientation"
@@ -162,7 +179,7 @@ func exiftoolAllowed(key string) bool {
 		switch tag {
 		case "ImageWidth", "ImageHeight", "BitDepth", "ColorType", "Compression", "Filter", "Interlace",
 			"Gamma", "SRGBRendering", "Palette", "Transparency", "SignificantBits", "AnimationFrames", "AnimationPlays",
-			"WhitePointX", "WhitePointY", "RedX", "RedY", "GreenX", "GreenY", "BlueX", "BlueY", "ProfileName":
+			"WhitePointX", "WhitePointY", "RedX", "RedY", "GreenX", "GreenY", "BlueX", "BlueY":
 			return true
 		}
 	case group == "QuickTime":
@@ -179,6 +196,33 @@ func exiftoolAllowed(key string) bool {
 		}
 	}
 	return false
+}
+
+// iccHeaderNeutral gives, for each ICC header field exiftool reports, the
+// only value a stripped profile may show ("*": any, the field is colour or
+// structure; the profile ID is an MD5 of the rest).
+var iccHeaderNeutral = map[string]string{
+	"ProfileCMMType": "", "ProfileDateTime": "0000:00:00 00:00:00", "PrimaryPlatform": "Unknown ()",
+	"DeviceManufacturer": "", "DeviceModel": "", "ProfileCreator": "",
+	"ProfileVersion": "*", "ProfileClass": "*", "ColorSpaceData": "*", "ProfileConnectionSpace": "*",
+	"ProfileFileSignature": "*", "CMMFlags": "*", "DeviceAttributes": "*", "RenderingIntent": "*",
+	"ConnectionSpaceIlluminant": "*", "ProfileID": "*",
+}
+
+// iccColourNames are exiftool's names for the ICC tags sanitizeICC keeps
+// (iccColourTags).
+var iccColourNames = map[string]bool{
+	"AToB0": true, "AToB1": true, "AToB2": true, "BToA0": true, "BToA1": true, "BToA2": true,
+	"DToB0": true, "DToB1": true, "DToB2": true, "DToB3": true, "BToD0": true, "BToD1": true, "BToD2": true, "BToD3": true,
+	"RedMatrixColumn": true, "GreenMatrixColumn": true, "BlueMatrixColumn": true,
+	"RedTRC": true, "GreenTRC": true, "BlueTRC": true, "GrayTRC": true,
+	"MediaWhitePoint": true, "MediaBlackPoint": true, "ChromaticAdaptation": true, "Luminance": true,
+	"ChromaticityChannels": true, "ChromaticityColorant": true, "ChromaticityChannel1": true,
+	"ChromaticityChannel2": true, "ChromaticityChannel3": true, "ChromaticityChannel4": true,
+	"ColorantOrder": true, "ColorantTable": true, "ColorantTableOut": true, "Gamut": true,
+	"Preview0": true, "Preview1": true, "Preview2": true, "Technology": true,
+	"ColorimetricIntentImageState": true, "PerceptualRenderingIntentGamut": true,
+	"SaturationRenderingIntentGamut": true, "OutputResponse": true, "CICP": true,
 }
 
 // heifExiftoolAllowed lists the tags exiftool reads from the boxes and item

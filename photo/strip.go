@@ -30,7 +30,9 @@ type Result struct {
 // file too; for TIFF, every page with only its image-structure tags and its
 // strips or tiles. A rotated JPEG, PNG or WebP keeps its Orientation in a new
 // minimal Exif block that holds nothing else; HEIF keeps its irot and imir
-// properties, TIFF its Orientation tag.
+// properties, TIFF its Orientation tag. An ICC profile, in every container,
+// keeps its colour tags byte for byte and loses its text and identifying
+// header fields (sanitizeICC); PNG's profile name becomes "ICC profile".
 //
 // Strip re-parses its own output — read back from w when w is a file, else
 // concurrently as it is written; if the output does not
@@ -38,7 +40,8 @@ type Result struct {
 // ErrSelfCheck. On any error, what was written to w must be discarded.
 //
 // Memory use does not grow with the file: at most one JPEG segment, PNG
-// metadata chunk or HEIF meta box is held at a time.
+// metadata chunk or HEIF meta box is held at a time, and an ICC profile
+// (a few kilobytes; at most 16 MiB, what a JPEG can carry).
 func Strip(w io.Writer, r io.ReaderAt, size int64) (*Result, error) {
 	f, err := sniffAt(r, size)
 	if err != nil {

@@ -37,6 +37,7 @@ const (
 	tagXMP             = 700
 	tagDNGVersion      = 50706
 	tagMake            = 271
+	tagICC             = 34675 // ICC.1:2022 Annex B.5
 )
 
 // tiffKept lists the tags Strip keeps: those that say how to decode and

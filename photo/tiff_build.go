@@ -1,9 +1,11 @@
 package photo
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"io"
+	"slices"
 )
 
 // tiffOut is where Strip puts one page in its output.
@@ -116,6 +118,7 @@ func stripTIFF(w io.Writer, r io.ReaderAt, size int64, res *Result, pf *proof) e
 		return err
 	}
 	res.Dropped = append(res.Dropped, t.droppedKinds()...)
+	res.Dropped = append(res.Dropped, t.sanitizeICCTags()...)
 	outs := make([]tiffOut, len(t.pages))
 	at := int64(8)
 	for i, p := range t.pages {
@@ -171,6 +174,41 @@ func (t *tiffFile) droppedKinds() []string {
 			}
 			seen[e.tag] = true
 			out = append(out, tiffTagName(e.tag))
+		}
+	}
+	return out
+}
+
+// sanitizeICCTags makes each page's ICC profile (tag 34675, ICC.1:2022
+// Annex B.5: UNDEFINED or BYTE) neutral with sanitizeICC, or drops the tag
+// when the profile is malformed, and says what it changed.
+func (t *tiffFile) sanitizeICCTags() []string {
+	var out []string
+	note := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, p := range t.pages {
+		p.entries = slices.DeleteFunc(p.entries, func(e tiffEntry) bool {
+			if e.tag != tagICC {
+				return false
+			}
+			clean, err := sanitizeICC(e.val)
+			if err != nil || e.typ != 1 && e.typ != 7 {
+				note("ICC profile (malformed)")
+				return true
+			}
+			if !bytes.Equal(clean, e.val) {
+				note("ICC profile text")
+			}
+			return false
+		})
+		for i := range p.entries {
+			if e := &p.entries[i]; e.tag == tagICC {
+				e.val, _ = sanitizeICC(e.val)
+				e.count = uint32(len(e.val))
+			}
 		}
 	}
 	return out

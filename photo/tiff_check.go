@@ -73,6 +73,8 @@ func checkTIFF(r io.Reader, pf *proof) error {
 			switch {
 			case sz < 0:
 				return tiffErr(next, "tag %d has unknown type %d", e.tag, e.typ)
+			case e.tag == tagICC && sz <= 4:
+				return tiffErr(next, "ICC profile of %d bytes", sz)
 			case sz <= 4:
 				e.val = b[8 : 8+sz]
 			default:
@@ -103,6 +105,17 @@ func checkTIFF(r io.Reader, pf *proof) error {
 				e.val = make([]byte, sz)
 				if err := read(e.val); err != nil {
 					return err
+				}
+			case tagICC:
+				if sz > int64(maxICC) {
+					return tiffErr(pos, "ICC profile of %d bytes", sz)
+				}
+				e.val = make([]byte, sz)
+				if err := read(e.val); err != nil {
+					return err
+				}
+				if !iccClean(e.val) {
+					return tiffErr(pos, "ICC profile not made neutral")
 				}
 			default:
 				if err := skipTo(pos + sz); err != nil {

@@ -17,8 +17,18 @@ func scanTIFF(r io.ReaderAt, size int64, rep *Report) error {
 	}
 	rep.Width, rep.Height, rep.Orientation = t.geometry()
 	seen := map[uint16]bool{}
+	profiles := map[string]bool{}
 	for _, p := range t.pages {
 		for _, e := range p.entries {
+			if e.tag == tagICC && !profiles[string(e.val)] {
+				// Each page may have its own profile; each is reported once.
+				profiles[string(e.val)] = true
+				if e.typ != 1 && e.typ != 7 || e.val == nil {
+					rep.add(CatOther, "ICC profile", "malformed profile (dropped)", fmt.Sprintf("TIFF type %d", e.typ))
+				} else {
+					scanICC(e.val, rep)
+				}
+			}
 			if tiffKept[e.tag] || seen[e.tag] {
 				continue
 			}

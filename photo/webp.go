@@ -121,7 +121,9 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 	hasVP8X := chunks[0].fourcc == "VP8X"
 	var orient keptOrientation
 	hasICC, hasImage := false, false
-	total := int64(4) // "WEBP"
+	var icc []byte                // the kept profile, made neutral
+	dropICC := map[int64]string{} // ICCP chunks not kept, by offset, and why
+	total := int64(4)             // "WEBP"
 	for i, c := range chunks {
 		switch {
 		case c.fourcc == "VP8X":
@@ -143,11 +145,31 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 		if !webpKept[c.fourcc] {
 			continue
 		}
-		hasICC = hasICC || c.fourcc == "ICCP"
 		hasImage = hasImage || c.fourcc == "VP8 " || c.fourcc == "VP8L" || c.fourcc == "ANMF"
-		if c.fourcc == "VP8X" {
+		switch c.fourcc {
+		case "VP8X":
 			total += 8 + 10
-		} else {
+		case "ICCP":
+			if hasICC || !hasVP8X || c.size > int64(maxICC) {
+				dropICC[c.off] = "ICCP (misplaced or oversized)"
+				continue
+			}
+			p, err := readChunk(r, c)
+			if err != nil {
+				return err
+			}
+			clean, err := sanitizeICC(p)
+			if err != nil {
+				dropICC[c.off] = "ICCP (malformed ICC profile)"
+				continue
+			}
+			hasICC, icc = true, clean
+			if !bytes.Equal(clean, p) {
+				res.Dropped = append(res.Dropped, "ICC profile text")
+			}
+			n := int64(len(clean))
+			total += 8 + n + n&1
+		default:
 			total += 8 + c.size + c.size&1
 		}
 	}
@@ -183,6 +205,25 @@ func stripWebP(w io.Writer, r io.ReaderAt, size int64, res *Result) error {
 	}
 	exifWritten := false
 	for _, c := range chunks {
+		if why := dropICC[c.off]; why != "" {
+			res.Dropped = append(res.Dropped, why)
+			continue
+		}
+		if c.fourcc == "ICCP" {
+			n := int64(len(icc))
+			if err := writeHdr(c.fourcc, n); err != nil {
+				return err
+			}
+			if _, err := w.Write(icc); err != nil {
+				return err
+			}
+			if n&1 == 1 {
+				if _, err := w.Write([]byte{0}); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if !webpKept[c.fourcc] {
 			if (c.fourcc == "EXIF" || c.fourcc == "XMP ") && exif != nil && !exifWritten {
 				exifWritten = true
@@ -302,13 +343,25 @@ func checkWebP(r io.Reader) error {
 				return err
 			}
 			flags, n = p[0], 0
+		case fourcc == "ICCP":
+			if hasICC || n > int64(maxICC) {
+				return webpErr(off, "more than one ICCP chunk")
+			}
+			hasICC = true
+			p := make([]byte, n+n&1)
+			if err := read(p); err != nil {
+				return err
+			}
+			if !iccClean(p[:n]) {
+				return webpErr(off, "ICC profile not made neutral")
+			}
+			n = 0
 		case webpKept[fourcc]:
-			hasICC = hasICC || fourcc == "ICCP"
 			hasImage = hasImage || fourcc == "VP8 " || fourcc == "VP8L" || fourcc == "ANMF"
 		default:
 			return webpErr(off, "chunk %q left in output", fourcc)
 		}
-		// EXIF and VP8X were read whole above (n = 0); their sizes are even.
+		// EXIF, VP8X and ICCP were read whole above (n = 0).
 		skip := n + n&1
 		got, err := br.Discard(int(skip))
 		off += int64(got)
@@ -352,6 +405,14 @@ func scanWebP(r io.ReaderAt, size int64, rep *Report) error {
 			rep.Width, rep.Height, _ = webpSize(c.fourcc, p)
 		}
 		switch {
+		case c.fourcc == "ICCP" && c.size <= int64(maxICC):
+			p, err := readChunk(r, c)
+			if err != nil {
+				return err
+			}
+			scanICC(p, rep)
+		case c.fourcc == "ICCP":
+			rep.add(CatOther, "ICC profile", "oversized profile (dropped)", fmt.Sprintf("%d bytes", c.size))
 		case webpKept[c.fourcc]:
 		case c.size > maxMetaChunk:
 			rep.add(CatOther, "WebP", c.fourcc+" chunk", fmt.Sprintf("%d bytes", c.size))
