@@ -38,15 +38,7 @@ func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 		}
 		return nil, nil, err
 	}
-	fi, err := f.Stat()
-	if err == nil {
-		err = CheckRegular(fi.Mode())
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, fi, nil
+	return regularOrClose(f, nil)
 }
 
 // OpenRegularIn is OpenRegular for the file name in r: it never leaves r,
@@ -64,8 +56,15 @@ func OpenRegularIn(r *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return regularOrClose(f, li)
+}
+
+// regularOrClose returns the open file f if it is a regular file and, when
+// looked is given, the very file looked at before the open (not a link
+// swapped in since); else it closes f.
+func regularOrClose(f *os.File, looked fs.FileInfo) (*os.File, fs.FileInfo, error) {
 	fi, err := f.Stat()
-	if err == nil && !os.SameFile(li, fi) {
+	if err == nil && looked != nil && !os.SameFile(looked, fi) {
 		err = ErrSymlink
 	}
 	if err == nil {
