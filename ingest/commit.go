@@ -28,6 +28,7 @@ type vaultCommitter struct {
 	p      *Pipeline
 	log    *manifest.Log
 	csv    *indexCSV
+	staged *stagedLog   // the note of the batch being named (stagedFile)
 	group  releaseGroup // of the release folder
 	ready  bool         // New finished its cleaning and repairs
 	closed bool
@@ -60,8 +61,21 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 		c.log.Close()
 		return nil, err
 	}
+	// Before the lookup index is rebuilt from it, and anything cleaned on
+	// its word: the log must extend the one this host last committed.
+	if err := checkExtends(c.log, lookup.LastCommitted(v.IndexDir())); err != nil {
+		c.log.Close()
+		return nil, err
+	}
+	staged, note, noted, err := openStaged(v.IndexDir(), p.keys)
+	if err != nil {
+		c.log.Close()
+		return nil, err
+	}
+	c.staged = staged
 	if p.ix, err = lookup.Open(v.IndexDir(), v.LogDir()); err != nil {
 		c.log.Close()
+		c.staged.close()
 		return nil, err
 	}
 	// Until the cleaning below is done, a failure leaves the index
@@ -69,8 +83,9 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 	if !p.ix.WasClean() {
 		// The last run did not close cleanly: a crash or a failed batch
 		// may have left blobs and released files that no record names.
-		// The lock is ours, so nothing here is a write in progress.
-		removed, err := cleanUnlogged(v, release, p.ix)
+		// The lock is ours, so nothing here is a write in progress. Only
+		// what the note of this host's unfinished batch names is removed.
+		removed, err := cleanUnlogged(v, release, p.ix, note, noted && note.proves(v.Origin(), c.log))
 		p.cleaned = append(p.cleaned, removed...)
 		if err != nil {
 			c.close()
@@ -108,6 +123,9 @@ func (c *vaultCommitter) close() error {
 	count, size := int64(-1), int64(-1) // never clean
 	if c.ready {
 		count, size = c.log.Size(), c.log.RecordsSize()
+		if cp, err := c.log.Checkpoint(); err == nil {
+			c.p.ix.SetCommitted(lookup.Committed{N: cp.N, Root: cp.Hash})
+		}
 	}
 	if c.csv != nil {
 		c.csv.close(count, size)
@@ -115,6 +133,9 @@ func (c *vaultCommitter) close() error {
 	err := c.p.ix.Close(count, size)
 	if cerr := c.log.Close(); err == nil {
 		err = cerr
+	}
+	if serr := c.staged.close(); err == nil {
+		err = serr
 	}
 	return err
 }
@@ -132,6 +153,9 @@ func (c *vaultCommitter) commit(batch []result, failed bool) (evs []Event, err e
 	}()
 	if failed {
 		return nil, nil
+	}
+	if err := c.noteStaged(batch); err != nil {
+		return nil, err
 	}
 	if err := c.publishBlobs(batch); err != nil {
 		return nil, err
@@ -162,6 +186,7 @@ func (c *vaultCommitter) commit(batch []result, failed bool) (evs []Event, err e
 		return nil, err
 	}
 	committed = true
+	c.staged.clear()
 	followErr := c.p.ix.Follow(entries, recs, first)
 	c.settle(batch)
 	// index.csv follows the log; New repairs it if a crash cuts this short.
@@ -177,6 +202,29 @@ func (c *vaultCommitter) commit(batch []result, failed bool) (evs []Event, err e
 		return evs, removeErr
 	}
 	return evs, followErr
+}
+
+// noteStaged makes the note naming the batch's blobs and released files
+// durable before any of them is named (stagedFile): what proves them
+// debris of this host if the batch never reaches its commit point.
+func (c *vaultCommitter) noteStaged(batch []result) error {
+	var blobs, released []string
+	for _, r := range batch {
+		if r.staged != nil {
+			blobs = append(blobs, r.staged.Ref.Hash)
+		}
+		if r.pending != nil {
+			released = append(released, r.photo.relPath)
+		}
+	}
+	if len(blobs)+len(released) == 0 {
+		return nil
+	}
+	base, err := c.log.Checkpoint()
+	if err != nil {
+		return err
+	}
+	return c.staged.write(c.p.v.Origin(), base, blobs, released)
 }
 
 // publishBlobs makes the batch's encrypted originals durable and names them.

@@ -56,6 +56,17 @@ var DefaultExclude = []string{"*.mov", "*.aae"}
 // vault without holding its lock.
 var ErrNotLocked = errors.New("ingest: the vault lock is not held")
 
+// errIndexTampered is Run's refusal after an IndexTampered event: a finding,
+// like a log that fails its checks (it wraps manifest.ErrInconsistent).
+var errIndexTampered error = refusal("ingest: the release folder's index.csv was changed by someone (see above); nothing was ingested — run veil verify with the auditor's pinned checkpoint, then run ingest again")
+
+// refusal is a run refused on a finding: its message is its own, and it
+// counts as manifest.ErrInconsistent (tampering until shown otherwise).
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+func (refusal) Unwrap() error   { return manifest.ErrInconsistent }
+
 // Options configure a Pipeline.
 type Options struct {
 	Release    string         // the release folder (created if missing)
@@ -95,7 +106,8 @@ type Pipeline struct {
 	cleaned    []string
 	ran        bool
 	// indexTampered is how index.csv differed from the log when New
-	// repaired it, reported by Run as an IndexTampered event.
+	// repaired it, reported by Run as an IndexTampered event before it
+	// refuses to take anything.
 	indexTampered string
 
 	mu     sync.Mutex
@@ -219,6 +231,16 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 		sum.add(ev)
 		emit(ev)
 	}
+	if p.indexTampered != "" {
+		// Someone changed the release folder's index.csv (kept as
+		// evidence, written anew from the log). The same hand may have
+		// changed the vault: nothing is taken until someone has looked,
+		// and the lookup index is left to be rebuilt, so that the next
+		// run checks the vault against the log again.
+		report(Event{Kind: IndexTampered, Message: p.indexTampered})
+		p.ix.Break()
+		return sum, errIndexTampered
+	}
 	roots := make([]string, len(inboxes))
 	for i, in := range inboxes {
 		fi, err := os.Stat(in)
@@ -234,9 +256,6 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 	}
 	n, err := p.commit.begin(roots)
 	sum.Cleaned += n
-	if p.indexTampered != "" {
-		report(Event{Kind: IndexTampered, Message: p.indexTampered})
-	}
 
 	// stop ends the walk (caller's ctx, or a fatal error); abort also
 	// interrupts the files in hand, and is used only on a fatal error.

@@ -15,7 +15,6 @@ import (
 	"github.com/veil-photo/veil/internal/crashpoint"
 	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/internal/ui"
-	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -150,9 +149,6 @@ func runIngest(ctx context.Context, opts IngestOptions, popts ingest.Options, in
 	}
 	if runErr != nil {
 		return ui.WithInboxes(runErr, inboxes)
-	}
-	if sum.Tampered > 0 {
-		return fmt.Errorf("%w: the release folder's %s was changed by someone (see above)", errVerifyFailed, release.IndexFile)
 	}
 	if n := sum.LeftBehind(); n > 0 {
 		return leftBehindError{n: n}
