@@ -175,3 +175,29 @@ func TestSwapRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestForkedLogRefused: a log as long as the one this host committed, and
+// signed by the same key, whose records differ (another copy of the same
+// vault that went its own way) is refused too: the check is the root of
+// the log's tree at the size this host committed, not its length.
+func TestForkedLogRefused(t *testing.T) {
+	e, other := newEnv(t), newEnv(t) // copies of one vault
+	put(t, e.inbox, "Ann Able/before/IMG_1.jpg", sample(t, "phone-rotated6.jpg"))
+	put(t, other.inbox, "Bob Baker/before/IMG_2.png", sample(t, "clinic.png"))
+	for _, x := range []*env{e, other} {
+		if _, err := x.run(t, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other.held.Release()
+	os.RemoveAll(e.v.LogDir())
+	copyDir(t, other.v.LogDir(), e.v.LogDir())
+	err := e.start(t)
+	var re *RollbackError
+	if !errors.As(err, &re) || !errors.Is(err, manifest.ErrInconsistent) || !strings.Contains(err.Error(), "are not the ones this host committed") {
+		t.Fatalf("start on a forked log: %v", err)
+	}
+	if n := countFiles(t, e.v.Dir(), ".age"); n != 1 {
+		t.Errorf("%d blobs, want Ann's", n)
+	}
+}
