@@ -29,6 +29,7 @@ type vaultCommitter struct {
 	log    *manifest.Log
 	csv    *indexCSV
 	staged *stagedLog   // the note of the batch being named (stagedFile)
+	pin    *hostPin     // to save at a clean close; nil without Options.HostPin
 	group  releaseGroup // of the release folder
 	ready  bool         // New finished its cleaning and repairs
 	closed bool
@@ -53,6 +54,19 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 	c := &vaultCommitter{p: p, group: group}
 	if c.log, err = manifest.Open(v.LogDir(), v.Origin(), signer); err != nil {
 		return nil, err
+	}
+	// The host pin first: it is the one record of the vault that whoever
+	// can write the vault folder cannot replace.
+	if p.opts.HostPin != "" {
+		pin, first, err := checkHostPin(p.opts.HostPin, v, c.log)
+		if err != nil {
+			c.log.Close()
+			return nil, err
+		}
+		c.pin = &pin
+		if first {
+			p.firstPin = fmt.Sprintf("first use of host pin %s: this vault (%s, its log key, its log of %d records) is pinned as found; from now on a different vault or log in %s is refused", p.opts.HostPin, v.Origin(), c.log.Size(), v.Dir())
+		}
 	}
 	// Before anything is encrypted: the recipients in vault.json must be
 	// those a custodian committed in the log, or a swapped vault.json would
@@ -121,10 +135,15 @@ func (c *vaultCommitter) close() error {
 	}
 	c.closed = true
 	count, size := int64(-1), int64(-1) // never clean
+	var pinErr error
 	if c.ready {
 		count, size = c.log.Size(), c.log.RecordsSize()
 		if cp, err := c.log.Checkpoint(); err == nil {
 			c.p.ix.SetCommitted(lookup.Committed{N: cp.N, Root: cp.Hash})
+			if c.pin != nil {
+				c.pin.committed = lookup.Committed{N: cp.N, Root: cp.Hash}
+				pinErr = writeHostPin(c.p.opts.HostPin, *c.pin)
+			}
 		}
 	}
 	if c.csv != nil {
@@ -136,6 +155,9 @@ func (c *vaultCommitter) close() error {
 	}
 	if serr := c.staged.close(); err == nil {
 		err = serr
+	}
+	if err == nil {
+		err = pinErr
 	}
 	return err
 }

@@ -92,6 +92,12 @@ type Options struct {
 	Hook func(step Step, path string) error
 	// Now returns the time written into records; nil means time.Now.
 	Now func() time.Time
+
+	// HostPin is the host pin file of the vault (see HostPinFile), outside
+	// the vault folder; "" for none. New refuses a vault whose ID, log key
+	// or log differ from what it pins; the first run pins the vault it
+	// finds (trust on first use, said by FirstPinned).
+	HostPin string
 }
 
 // Pipeline makes one pass over inbox folders into one vault and release
@@ -105,6 +111,7 @@ type Pipeline struct {
 	commit     committer
 	cleaned    []string
 	ran        bool
+	firstPin   string // what FirstPinned says
 	// indexTampered is how index.csv differed from the log when New
 	// repaired it, reported by Run as an IndexTampered event before it
 	// refuses to take anything.
@@ -168,6 +175,10 @@ func New(v *vault.Vault, lock *vault.Lock, opts Options) (*Pipeline, error) {
 	}
 	return p, nil
 }
+
+// FirstPinned says, on the first run with a host pin, that this vault was
+// pinned as found (trust on first use); "" otherwise.
+func (p *Pipeline) FirstPinned() string { return p.firstPin }
 
 // Cleaned lists what New removed as debris of an interrupted run.
 func (p *Pipeline) Cleaned() []string { return append([]string(nil), p.cleaned...) }
