@@ -80,6 +80,7 @@ block() {
 localize() {
 	sed -e "s#/srv/veil#$T/srv/veil#g" \
 		-e "s#/run/veil-init#$T/run/veil-init#g" \
+		-e "s#/var/lib/veil#$T/var/lib/veil#g" \
 		-e "s#/media/custodian#$T/media/custodian#g" \
 		-e "s#^scripts/setup-clinic.sh\$#$repo/scripts/setup-clinic.sh --prefix $T#"
 }
