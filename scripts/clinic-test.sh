@@ -4,7 +4,7 @@
 #
 # Every ```sh block of docs/permissions.md is run, as the user its tag names
 # (root, veil, staff = alice, auditor = audrey) and with umask 077. The only
-# changes made to the documented lines: /srv/veil, /run/veil-init and
+# changes made to the documented lines: /srv/veil, /run/veil-init, /var/lib/veil and
 # /media/custodian are moved under a temporary directory, setup-clinic.sh gets
 # --prefix for it, and root:init gets the custodian passphrase typed on a
 # pseudo-terminal. Users and groups are the system's: run as root, on a
