@@ -9,7 +9,10 @@
 // blobs, then released files, durable and named, the lookup journal, the
 // log append that is the commit point and its signed checkpoint, and only
 // then the removal of the sources), or undoes a batch that did not reach
-// its commit point; recover.go removes what a crash left behind;
+// its commit point; staged.go notes the batch being named, so that
+// recover.go removes only what this host's crash left behind and refuses
+// a log that does not extend the one it last committed; hostpin.go keeps
+// that record outside the vault as well (Options.HostPin);
 // indexcsv.go keeps the release folder's index.csv; releasefolder.go
 // gives the release folder's files their mode, group and fixed time;
 // quarantine.go sets files aside; lookalike.go words the hold of a name
