@@ -27,6 +27,8 @@ type vaultCommitter struct {
 	p      *Pipeline
 	log    *manifest.Log
 	csv    *indexCSV
+	staged *stagedLog   // the note of the batch being named (stagedFile)
+	pin    *hostPin     // to save at a clean close; nil without Options.HostPin
 	group  releaseGroup // of the release folder
 	ready  bool         // New finished its cleaning and repairs
 	closed bool
@@ -52,6 +54,19 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 	if c.log, err = manifest.Open(v.LogDir(), v.Origin(), signer); err != nil {
 		return nil, err
 	}
+	// The host pin first: it is the one record of the vault that whoever
+	// can write the vault folder cannot replace.
+	if p.opts.HostPin != "" {
+		pin, first, err := checkHostPin(p.opts.HostPin, v, c.log)
+		if err != nil {
+			c.log.Close()
+			return nil, err
+		}
+		c.pin = &pin
+		if first {
+			p.firstPin = fmt.Sprintf("first use of host pin %s: this vault (%s, its log key, its log of %d records) is pinned as found; from now on a different vault or log in %s is refused", p.opts.HostPin, v.Origin(), c.log.Size(), v.Dir())
+		}
+	}
 	// Before anything is encrypted: the recipients in vault.json must be
 	// those a custodian committed in the log, or a swapped vault.json would
 	// send every new original to someone else's key.
@@ -59,8 +74,21 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 		c.log.Close()
 		return nil, err
 	}
+	// Before the lookup index is rebuilt from it, and anything cleaned on
+	// its word: the log must extend the one this host last committed.
+	if err := checkExtends(c.log, lookup.LastCommitted(v.IndexDir())); err != nil {
+		c.log.Close()
+		return nil, err
+	}
+	staged, note, noted, err := openStaged(v.IndexDir(), p.keys)
+	if err != nil {
+		c.log.Close()
+		return nil, err
+	}
+	c.staged = staged
 	if p.ix, err = lookup.Open(v.IndexDir(), v.LogDir()); err != nil {
 		c.log.Close()
+		c.staged.close()
 		return nil, err
 	}
 	// Until the cleaning below is done, a failure leaves the index
@@ -68,8 +96,9 @@ func newVaultCommitter(p *Pipeline) (*vaultCommitter, error) {
 	if !p.ix.WasClean() {
 		// The last run did not close cleanly: a crash or a failed batch
 		// may have left blobs and released files that no record names.
-		// The lock is ours, so nothing here is a write in progress.
-		removed, err := cleanUnlogged(v, release, p.ix)
+		// The lock is ours, so nothing here is a write in progress. Only
+		// what the note of this host's unfinished batch names is removed.
+		removed, err := cleanUnlogged(v, release, p.ix, note, noted && note.proves(v.Origin(), c.log))
 		p.cleaned = append(p.cleaned, removed...)
 		if err != nil {
 			c.close()
@@ -105,8 +134,16 @@ func (c *vaultCommitter) close() error {
 	}
 	c.closed = true
 	count, size := int64(-1), int64(-1) // never clean
+	var pinErr error
 	if c.ready {
 		count, size = c.log.Size(), c.log.RecordsSize()
+		if cp, err := c.log.Checkpoint(); err == nil {
+			c.p.ix.SetCommitted(lookup.Committed{N: cp.N, Root: cp.Hash})
+			if c.pin != nil {
+				c.pin.committed = lookup.Committed{N: cp.N, Root: cp.Hash}
+				pinErr = writeHostPin(c.p.opts.HostPin, *c.pin)
+			}
+		}
 	}
 	if c.csv != nil {
 		c.csv.close(count, size)
@@ -114,6 +151,12 @@ func (c *vaultCommitter) close() error {
 	err := c.p.ix.Close(count, size)
 	if cerr := c.log.Close(); err == nil {
 		err = cerr
+	}
+	if serr := c.staged.close(); err == nil {
+		err = serr
+	}
+	if err == nil {
+		err = pinErr
 	}
 	return err
 }
@@ -131,6 +174,9 @@ func (c *vaultCommitter) commit(batch []result, failed bool) (evs []Event, err e
 	}()
 	if failed {
 		return nil, nil
+	}
+	if err := c.noteStaged(batch); err != nil {
+		return nil, err
 	}
 	if err := c.publishBlobs(batch); err != nil {
 		return nil, err
@@ -161,6 +207,7 @@ func (c *vaultCommitter) commit(batch []result, failed bool) (evs []Event, err e
 		return nil, err
 	}
 	committed = true
+	c.staged.clear()
 	followErr := c.p.ix.Follow(entries, recs, first)
 	c.settle(batch)
 	// index.csv follows the log; New repairs it if a crash cuts this short.
@@ -176,6 +223,29 @@ func (c *vaultCommitter) commit(batch []result, failed bool) (evs []Event, err e
 		return evs, removeErr
 	}
 	return evs, followErr
+}
+
+// noteStaged makes the note naming the batch's blobs and released files
+// durable before any of them is named (stagedFile): what proves them
+// debris of this host if the batch never reaches its commit point.
+func (c *vaultCommitter) noteStaged(batch []result) error {
+	var blobs, released []string
+	for _, r := range batch {
+		if r.staged != nil {
+			blobs = append(blobs, r.staged.Ref.Hash)
+		}
+		if r.pending != nil {
+			released = append(released, r.photo.relPath)
+		}
+	}
+	if len(blobs)+len(released) == 0 {
+		return nil
+	}
+	base, err := c.log.Checkpoint()
+	if err != nil {
+		return err
+	}
+	return c.staged.write(c.p.v.Origin(), base, blobs, released)
 }
 
 // publishBlobs makes the batch's encrypted originals durable and names them.

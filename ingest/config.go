@@ -22,6 +22,7 @@ type Config struct {
 	Settle     time.Duration // --settle
 	MaxSize    string        // --max-size, see ParseSize
 	Exclude    []string      // --exclude, see Options.Exclude
+	State      string        // --state: this host's state folder, outside the vault (the host pin); "" for none
 }
 
 // Options checks c for a run over inboxes and compiles it into Options. An
@@ -61,6 +62,13 @@ func (c Config) Options(inboxes []string) (Options, error) {
 	if err := CheckApart(inboxes, Folder{Name: "--out", Path: c.Release}, Folder{Name: "--vault", Path: c.Vault}, Folder{Name: "--gallery", Path: c.Gallery}); err != nil {
 		return Options{}, err
 	}
+	if c.State != "" && (Overlap(c.State, c.Vault) || Overlap(c.State, c.Release)) {
+		return Options{}, fmt.Errorf("--state %s overlaps --vault or --out: the host pin must be where whoever can write those cannot reach", c.State)
+	}
+	pin, err := HostPinFile(c.State, c.Vault)
+	if err != nil {
+		return Options{}, err
+	}
 	return Options{Release: c.Release, Layout: lay, Workers: c.Workers, KeepSource: c.KeepSource,
-		Settle: c.Settle, MaxSize: maxSize, Exclude: c.Exclude}, nil
+		Settle: c.Settle, MaxSize: maxSize, Exclude: c.Exclude, HostPin: pin}, nil
 }

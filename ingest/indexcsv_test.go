@@ -2,18 +2,22 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/release"
 )
 
 // TestIndexCSVTamperKeptAsEvidence: index.csv is repaired silently only
 // where a crash explains the difference (a missing tail of rows); anything
-// else is reported and the old file kept beside the new one (issue 13,
-// hole 4: researchers read phase and subject from this file).
+// else is reported, the old file kept beside the new one (issue 13,
+// hole 4: researchers read phase and subject from this file), and the run
+// refuses to take anything (red team poc8: a swapped vault shows first as
+// an index.csv that does not match its log).
 func TestIndexCSVTamperKeptAsEvidence(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -47,9 +51,16 @@ func TestIndexCSVTamperKeptAsEvidence(t *testing.T) {
 				tampered = tc.edit(bytes.Clone(good))
 				os.WriteFile(path, tampered, 0o640)
 			}
+			put(t, e.inbox, "Jane Doe/after/c.webp", sample(t, "rose-exif.webp"))
 			sum, err := e.run(t, Options{})
-			if err != nil {
-				t.Fatal(err)
+			if tc.report != errors.Is(err, manifest.ErrInconsistent) || !tc.report && err != nil {
+				t.Fatalf("run: %v; want a refusal: %v", err, tc.report)
+			}
+			if tc.report != (sum.Ingested == 0) {
+				t.Errorf("%d ingested; a run that finds index.csv changed must take nothing", sum.Ingested)
+			}
+			if !tc.report {
+				return
 			}
 			if got, _ := os.ReadFile(path); !bytes.Equal(got, good) {
 				t.Errorf("index.csv not rewritten from the log:\n%s", got)
@@ -71,6 +82,15 @@ func TestIndexCSVTamperKeptAsEvidence(t *testing.T) {
 					}
 				}
 			}
+			// Someone has looked, and moved the evidence away: the next run
+			// takes the photo.
+			for _, k := range kept {
+				os.Remove(k)
+			}
+			if sum, err := e.run(t, Options{}); err != nil || sum.Ingested != 1 {
+				t.Fatalf("the run after the refusal: %d ingested, %v", sum.Ingested, err)
+			}
+			e.verify(t)
 		})
 	}
 }

@@ -9,7 +9,10 @@
 // blobs, then released files, durable and named, the lookup journal, the
 // log append that is the commit point and its signed checkpoint, and only
 // then the removal of the sources), or undoes a batch that did not reach
-// its commit point; recover.go removes what a crash left behind;
+// its commit point; staged.go notes the batch being named, so that
+// recover.go removes only what this host's crash left behind and refuses
+// a log that does not extend the one it last committed; hostpin.go keeps
+// that record outside the vault as well (Options.HostPin);
 // indexcsv.go keeps the release folder's index.csv; releasefolder.go
 // gives the release folder's files their mode, group and fixed time;
 // quarantine.go sets files aside; lookalike.go words the hold of a name
@@ -56,6 +59,17 @@ var DefaultExclude = []string{"*.mov", "*.aae"}
 // vault without holding its lock.
 var ErrNotLocked = errors.New("ingest: the vault lock is not held")
 
+// errIndexTampered is Run's refusal after an IndexTampered event: a finding,
+// like a log that fails its checks (it wraps manifest.ErrInconsistent).
+var errIndexTampered error = refusal("ingest: the release folder's index.csv was changed by someone (see above); nothing was ingested — run veil verify with the auditor's pinned checkpoint, then run ingest again")
+
+// refusal is a run refused on a finding: its message is its own, and it
+// counts as manifest.ErrInconsistent (tampering until shown otherwise).
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+func (refusal) Unwrap() error   { return manifest.ErrInconsistent }
+
 // Options configure a Pipeline.
 type Options struct {
 	Release    string         // the release folder (created if missing)
@@ -81,6 +95,12 @@ type Options struct {
 	Hook func(step Step, path string) error
 	// Now returns the time written into records; nil means time.Now.
 	Now func() time.Time
+
+	// HostPin is the host pin file of the vault (see HostPinFile), outside
+	// the vault folder; "" for none. New refuses a vault whose ID, log key
+	// or log differ from what it pins; the first run pins the vault it
+	// finds (trust on first use, said by FirstPinned).
+	HostPin string
 }
 
 // Pipeline makes one pass over inbox folders into one vault and release
@@ -94,8 +114,10 @@ type Pipeline struct {
 	commit     committer
 	cleaned    []string
 	ran        bool
+	firstPin   string // what FirstPinned says
 	// indexTampered is how index.csv differed from the log when New
-	// repaired it, reported by Run as an IndexTampered event.
+	// repaired it, reported by Run as an IndexTampered event before it
+	// refuses to take anything.
 	indexTampered string
 
 	mu     sync.Mutex
@@ -156,6 +178,10 @@ func New(v *vault.Vault, lock *vault.Lock, opts Options) (*Pipeline, error) {
 	}
 	return p, nil
 }
+
+// FirstPinned says, on the first run with a host pin, that this vault was
+// pinned as found (trust on first use); "" otherwise.
+func (p *Pipeline) FirstPinned() string { return p.firstPin }
 
 // Cleaned lists what New removed as debris of an interrupted run.
 func (p *Pipeline) Cleaned() []string { return append([]string(nil), p.cleaned...) }
@@ -223,6 +249,16 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 		sum.add(ev)
 		emit(ev)
 	}
+	if p.indexTampered != "" {
+		// Someone changed the release folder's index.csv (kept as
+		// evidence, written anew from the log). The same hand may have
+		// changed the vault: nothing is taken until someone has looked,
+		// and the lookup index is left to be rebuilt, so that the next
+		// run checks the vault against the log again.
+		report(Event{Kind: IndexTampered, Message: p.indexTampered})
+		p.ix.Break()
+		return sum, errIndexTampered
+	}
 	roots := make([]string, len(inboxes))
 	for i, in := range inboxes {
 		fi, err := os.Stat(in)
@@ -250,9 +286,6 @@ func (p *Pipeline) Run(ctx context.Context, inboxes []string, emit func(Event)) 
 	}
 	n, err := p.commit.begin(dirs)
 	sum.Cleaned += n
-	if p.indexTampered != "" {
-		report(Event{Kind: IndexTampered, Message: p.indexTampered})
-	}
 
 	// stop ends the walk (caller's ctx, or a fatal error); abort also
 	// interrupts the files in hand, and is used only on a fatal error.

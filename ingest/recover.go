@@ -32,31 +32,121 @@ func cleanTemps(dirs ...string) (removed []string) {
 	return removed
 }
 
-// cleanUnlogged removes the blobs and released files that no record names,
-// which a run that did not close cleanly may have left.
-func cleanUnlogged(v *vault.Vault, release string, ix *lookup.Index) (removed []string, err error) {
-	blobs, err := cleanBlobs(v, ix)
-	for _, h := range blobs {
-		removed = append(removed, "blob "+h)
-	}
-	if err != nil {
-		return removed, err
-	}
-	rel, err := cleanRelease(release, ix)
-	for _, r := range rel {
-		removed = append(removed, "released file "+r)
-	}
-	return removed, err
+// UnloggedError is returned by New when the vault or the release folder
+// holds blobs or released files that no record of the log names and that
+// no unfinished batch of this host left (see stagedFile): the log was put
+// back from an older copy or replaced, or someone put the files there.
+// Nothing is removed — they may be the only copy of an original — and
+// nothing is ingested. It wraps manifest.ErrInconsistent.
+type UnloggedError struct {
+	Blobs, Released int
+	Examples        []string // the first few, as "blob <hash>" or "released file <path>"
 }
 
-// cleanRelease removes what a crash can leave in the release folder:
+func (e *UnloggedError) Error() string {
+	return fmt.Sprintf("ingest: %v: %d blobs and %d released files are named by no record of the log, and no unfinished batch of this host left them (first: %s): the log was put back from an older copy or replaced, or they were put there by hand; nothing was removed and nothing ingested — run veil verify with the auditor's pinned checkpoint, and put back the log this host wrote",
+		manifest.ErrInconsistent, e.Blobs, e.Released, strings.Join(e.Examples, ", "))
+}
+
+func (e *UnloggedError) Unwrap() error { return manifest.ErrInconsistent }
+
+// RollbackError is returned by New when the log does not extend the one
+// this host last committed (lookup.LastCommitted): it is shorter (a copy
+// of log/ put back) or its records differ (another vault's log). New then
+// changes nothing. It wraps manifest.ErrInconsistent.
+type RollbackError struct {
+	Have      int64 // records in the log found
+	Committed int64 // records this host last committed
+}
+
+func (e *RollbackError) Error() string {
+	what := fmt.Sprintf("the log has %d records, but this host last committed %d: it was rolled back (an older copy of log/ put back) or replaced", e.Have, e.Committed)
+	if e.Have >= e.Committed {
+		what = fmt.Sprintf("the log's first %d records are not the ones this host committed: it was replaced (another vault's log, or one rewritten)", e.Committed)
+	}
+	return fmt.Sprintf("ingest: %v: %s; nothing was changed — run veil verify with the auditor's pinned checkpoint, and put back the log this host wrote", manifest.ErrInconsistent, what)
+}
+
+func (e *RollbackError) Unwrap() error { return manifest.ErrInconsistent }
+
+// checkExtends returns a *RollbackError unless l extends the log whose
+// checkpoint last is (none recorded: nothing to check).
+func checkExtends(l *manifest.Log, last lookup.Committed) error {
+	if last.N == 0 {
+		return nil
+	}
+	if l.Size() < last.N {
+		return &RollbackError{Have: l.Size(), Committed: last.N}
+	}
+	cp, err := l.CheckpointAt(last.N)
+	if err != nil {
+		return err
+	}
+	if cp.Hash != last.Root {
+		return &RollbackError{Have: l.Size(), Committed: last.N}
+	}
+	return nil
+}
+
+// leftovers is what a run that did not close cleanly may have left: the
+// files cleaning removes, and those it must not.
+type leftovers struct {
+	remove   []string // paths: temporary files, and the unlogged files the note names
+	names    []string // what remove holds, as Cleaned reports it
+	unproven UnloggedError
+}
+
+func (lo *leftovers) add(path, name string) {
+	lo.remove = append(lo.remove, path)
+	lo.names = append(lo.names, name)
+}
+
+func (lo *leftovers) refuse(name string) {
+	if len(lo.unproven.Examples) < 3 {
+		lo.unproven.Examples = append(lo.unproven.Examples, name)
+	}
+}
+
+// cleanUnlogged removes the blobs and released files that no record names,
+// which a run that did not close cleanly may have left, if note (when ok)
+// names each of them: then they are the debris of this host's unfinished
+// batch. If any other is found it removes nothing and returns an
+// *UnloggedError.
+func cleanUnlogged(v *vault.Vault, release string, ix *lookup.Index, note stagedNote, ok bool) (removed []string, err error) {
+	if !ok {
+		note = stagedNote{}
+	}
+	var lo leftovers
+	if err := findBlobs(v, ix, note, &lo); err != nil {
+		return nil, err
+	}
+	if err := findReleased(release, ix, note, &lo); err != nil {
+		return nil, err
+	}
+	if lo.unproven.Blobs+lo.unproven.Released > 0 {
+		return nil, &lo.unproven
+	}
+	for i, p := range lo.remove {
+		if os.Remove(p) == nil {
+			removed = append(removed, lo.names[i])
+		}
+	}
+	if len(removed) > 0 {
+		if err := atomicfile.SyncFS(release); err != nil {
+			return removed, fmt.Errorf("ingest: release folder: %w", err)
+		}
+	}
+	return removed, nil
+}
+
+// findReleased looks for what a crash can leave in the release folder:
 // temporary files, and released files that no record names (written, then
 // the crash came before the commit point). Only names of the form
-// <code>/<code>.<ext> are ever removed, so files someone else put in the
+// <code>/<code>.<ext> are ever considered, so files someone else put in the
 // folder are left alone (veil verify reports them). Folders are read a
 // chunk at a time: memory does not grow with the release.
-func cleanRelease(release string, ix *lookup.Index) (removed []string, err error) {
-	err = inbox.Walk(release, func(path string, d fs.DirEntry, err error) error {
+func findReleased(release string, ix *lookup.Index, note stagedNote, lo *leftovers) error {
+	err := inbox.Walk(release, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || path == release {
 			return err
 		}
@@ -71,60 +161,61 @@ func cleanRelease(release string, ix *lookup.Index) (removed []string, err error
 		case !d.Type().IsRegular():
 			return nil
 		}
-		orphan := atomicfile.IsTemp(name)
-		if stem, _, _ := strings.Cut(name, "."); dir != "" {
-			if photo, err := code.Parse(stem); err == nil {
-				logged, err := ix.PhotoCommitted(photo)
-				if err != nil {
-					return err
-				}
-				orphan = orphan || !logged
-			}
+		slash := filepath.ToSlash(rel)
+		if atomicfile.IsTemp(name) {
+			lo.add(path, "released file "+slash)
+			return nil
 		}
-		if orphan && os.Remove(path) == nil {
-			removed = append(removed, filepath.ToSlash(rel))
+		stem, _, _ := strings.Cut(name, ".")
+		photo, err := code.Parse(stem)
+		if dir == "" || err != nil {
+			return nil
+		}
+		logged, err := ix.PhotoCommitted(photo)
+		switch {
+		case err != nil:
+			return err
+		case logged:
+		case note.released[slash]:
+			lo.add(path, "released file "+slash)
+		default:
+			lo.unproven.Released++
+			lo.refuse("released file " + slash)
 		}
 		return nil
 	})
 	if err != nil {
-		return removed, fmt.Errorf("ingest: release folder: %w", err)
+		return fmt.Errorf("ingest: release folder: %w", err)
 	}
-	if len(removed) > 0 {
-		if err := atomicfile.SyncFS(release); err != nil {
-			return removed, fmt.Errorf("ingest: release folder: %w", err)
-		}
-	}
-	return removed, nil
+	return nil
 }
 
-// cleanBlobs removes blobs no record names: the encrypted original of a
-// photo whose run crashed before its commit point. Its source is still in the
-// inbox and is stored again; the vault keeps only what the log references.
-func cleanBlobs(v *vault.Vault, ix *lookup.Index) (removed []string, err error) {
-	var orphans []string
-	err = v.WalkBlobs(func(hash string, size int64) error {
+// findBlobs looks for blobs no record names: the encrypted original of a
+// photo whose run crashed before its commit point, whose source is still
+// in the inbox and is stored again.
+func findBlobs(v *vault.Vault, ix *lookup.Index, note stagedNote, lo *leftovers) error {
+	err := v.WalkBlobs(func(hash string, size int64) error {
 		if _, err := hex.DecodeString(hash); err != nil || len(hash) != 64 {
 			return nil // not a blob name: not ours to remove
 		}
 		logged, err := ix.BlobCommitted(hash)
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if !logged {
-			orphans = append(orphans, hash)
+		case logged:
+		case note.blobs[hash]:
+			lo.add(v.BlobPath(hash), "blob "+hash)
+		default:
+			lo.unproven.Blobs++
+			lo.refuse("blob " + hash)
 		}
 		return nil
 	})
 	var stray *vault.StrayFilesError
 	if err != nil && !errors.As(err, &stray) {
-		return nil, fmt.Errorf("ingest: %w", err)
+		return fmt.Errorf("ingest: %w", err)
 	}
-	for _, h := range orphans {
-		if os.Remove(v.BlobPath(h)) == nil {
-			removed = append(removed, h)
-		}
-	}
-	return removed, nil
+	return nil
 }
 
 // recoverQuarantine logs the files in root's quarantine folder that were

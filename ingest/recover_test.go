@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/veil-photo/veil/ingest/lookup"
+	"github.com/veil-photo/veil/manifest"
 	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
 )
@@ -94,14 +97,62 @@ func TestTableRebuilt(t *testing.T) {
 	}
 }
 
-// TestNoCleaningAfterCleanClose: debris is looked for only when the last
-// pipeline did not close cleanly; an unlogged blob is then removed.
-func TestNoCleaningAfterCleanClose(t *testing.T) {
+// crashAtCommit runs a pass that stops at the commit point of its first
+// batch as a crash there does: the batch's blobs and released files named,
+// its records not appended. (The hook saves them, the failed batch's undo
+// removes them, and they are put back.) It returns their paths.
+func crashAtCommit(t *testing.T, e *env) []string {
+	t.Helper()
+	saved := map[string][]byte{}
+	hook := func(step Step, _ string) error {
+		if step != StepCommit {
+			return nil
+		}
+		for _, dir := range []string{filepath.Join(e.v.Dir(), "blobs"), e.release} {
+			filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					b, _ := os.ReadFile(p)
+					saved[p] = b
+				}
+				return nil
+			})
+		}
+		return errors.New("killed")
+	}
+	if _, err := e.run(t, Options{Hook: hook}); err == nil {
+		t.Fatal("the run did not stop at the commit point")
+	}
+	var debris []string
+	for p, b := range saved {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			if err := os.WriteFile(p, b, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			debris = append(debris, p)
+		}
+	}
+	slices.Sort(debris)
+	return debris
+}
+
+// TestCleaningRemovesOnlyProvenDebris: debris is looked for only when the
+// last pipeline did not close cleanly, and a blob or released file that no
+// record names is removed only when this host's note of its unfinished
+// batch names it. Any other (here a blob put there by hand) refuses the
+// run, and nothing at all is removed: red team poc7 and poc8 made the
+// cleaning destroy originals by rolling back or swapping the log.
+func TestCleaningRemovesOnlyProvenDebris(t *testing.T) {
 	e := newEnv(t)
 	put(t, e.inbox, "Ann/before/a.jpg", sample(t, "phone-rotated6.jpg"))
 	if _, err := e.run(t, Options{}); err != nil {
 		t.Fatal(err)
 	}
+	put(t, e.inbox, "Bob/after/b.png", sample(t, "clinic.png"))
+	debris := crashAtCommit(t, e)
+	if len(debris) != 2 {
+		t.Fatalf("the crash left %v, want a blob and a released file", debris)
+	}
+
 	st, err := e.v.Stage(context.Background(), strings.NewReader("not logged"))
 	if err != nil {
 		t.Fatal(err)
@@ -109,23 +160,55 @@ func TestNoCleaningAfterCleanClose(t *testing.T) {
 	if err := e.v.CommitStaged([]*vault.Staged{st}); err != nil {
 		t.Fatal(err)
 	}
+	stray := e.v.BlobPath(st.Ref.Hash)
+	_, err = New(e.v, e.lock(t), Options{Release: e.release})
+	var ue *UnloggedError
+	if !errors.As(err, &ue) || !errors.Is(err, manifest.ErrInconsistent) || ue.Blobs != 1 || ue.Released != 0 ||
+		!strings.Contains(err.Error(), st.Ref.Hash) || !strings.Contains(err.Error(), "nothing was removed") {
+		t.Fatalf("New with a blob no batch staged: %v", err)
+	}
+	for _, p := range append(debris, stray) {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("a refused start removed %s", p)
+		}
+	}
+
+	os.Remove(stray) // someone looked, and removed what they put there
 	p, err := New(e.v, e.lock(t), Options{Release: e.release})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := p.Cleaned(); len(c) != 2 {
+		t.Errorf("cleaned %v, want the crashed batch's blob and released file", c)
+	}
+	for _, p := range debris {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("debris %s not removed", p)
+		}
+	}
+	p.Close()
+
+	// After a clean close nothing is looked for: the hand-put blob stays.
+	st, err = e.v.Stage(context.Background(), strings.NewReader("not logged either"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.v.CommitStaged([]*vault.Staged{st}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = New(e.v, e.lock(t), Options{Release: e.release})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Cleaned()) != 0 {
 		t.Errorf("cleaned after a clean close: %v", p.Cleaned())
 	}
-	p.ix.Break() // as after a failed batch
 	p.Close()
-	p, err = New(e.v, e.lock(t), Options{Release: e.release})
-	if err != nil {
-		t.Fatal(err)
+	os.Remove(e.v.BlobPath(st.Ref.Hash))
+	if _, err := e.run(t, Options{}); err != nil || e.count(Ingested) != 1 {
+		t.Fatalf("Bob's photo after recovery: %v, %+v", err, e.events)
 	}
-	defer p.Close()
-	if c := p.Cleaned(); len(c) != 1 || c[0] != "blob "+st.Ref.Hash {
-		t.Errorf("cleaned after an unclean close: %v, want the unlogged blob", c)
-	}
+	e.verify(t)
 }
 
 // TestFailedStartLeavesTableUnclean: a pipeline whose start fails after the

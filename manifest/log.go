@@ -352,12 +352,20 @@ func (l *Log) writeCheckpoint() error {
 }
 
 // Checkpoint returns the checkpoint of the committed records.
-func (l *Log) Checkpoint() (Checkpoint, error) {
-	root, err := tlog.TreeHash(l.n, l.hashes)
+func (l *Log) Checkpoint() (Checkpoint, error) { return l.CheckpointAt(l.n) }
+
+// CheckpointAt returns the checkpoint of the first n committed records: a
+// writer compares it with one it saved earlier to tell a log that extends
+// what it wrote from one rolled back or replaced since.
+func (l *Log) CheckpointAt(n int64) (Checkpoint, error) {
+	if n < 0 || n > l.n {
+		return Checkpoint{}, fmt.Errorf("manifest: checkpoint at %d: the log has %d records", n, l.n)
+	}
+	root, err := tlog.TreeHash(n, l.hashes)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("manifest: %w", err)
 	}
-	return Checkpoint{Origin: l.origin, N: l.n, Hash: root}, nil
+	return Checkpoint{Origin: l.origin, N: n, Hash: root}, nil
 }
 
 // hashFile is a tlog.HashReader over the stored hashes file, read with

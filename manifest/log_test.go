@@ -345,3 +345,32 @@ func TestScan(t *testing.T) {
 		t.Errorf("torn line: %v", err)
 	}
 }
+
+// TestCheckpointAt: the checkpoint of a prefix is the one the log signed
+// when it had that many records, so a writer can tell a log that extends
+// what it wrote from one put back or replaced.
+func TestCheckpointAt(t *testing.T) {
+	k := newKeys(t)
+	dir := t.TempDir()
+	l := openLog(t, dir, k)
+	if _, err := l.Append(quarantines(t, k, 5)); err != nil {
+		t.Fatal(err)
+	}
+	at5, err := l.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(quarantines(t, k, 3)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.CheckpointAt(5)
+	if err != nil || got != at5 {
+		t.Errorf("CheckpointAt(5) = %+v, %v; want %+v", got, err, at5)
+	}
+	if now, _ := l.Checkpoint(); now.N != 8 || now == at5 {
+		t.Errorf("Checkpoint() = %+v after 8 records", now)
+	}
+	if _, err := l.CheckpointAt(9); err == nil {
+		t.Error("CheckpointAt beyond the log succeeded")
+	}
+}

@@ -4,7 +4,7 @@
 #
 # Every ```sh block of docs/permissions.md is run, as the user its tag names
 # (root, veil, staff = alice, auditor = audrey) and with umask 077. The only
-# changes made to the documented lines: /srv/veil, /run/veil-init and
+# changes made to the documented lines: /srv/veil, /run/veil-init, /var/lib/veil and
 # /media/custodian are moved under a temporary directory, setup-clinic.sh gets
 # --prefix for it, and root:init gets the custodian passphrase typed on a
 # pseudo-terminal. Users and groups are the system's: run as root, on a
@@ -80,6 +80,7 @@ block() {
 localize() {
 	sed -e "s#/srv/veil#$T/srv/veil#g" \
 		-e "s#/run/veil-init#$T/run/veil-init#g" \
+		-e "s#/var/lib/veil#$T/var/lib/veil#g" \
 		-e "s#/media/custodian#$T/media/custodian#g" \
 		-e "s#^scripts/setup-clinic.sh\$#$repo/scripts/setup-clinic.sh --prefix $T#"
 }

@@ -45,6 +45,7 @@ if ! id veil >/dev/null 2>&1; then
 fi
 
 root=$prefix/srv/veil
+state=$prefix/var/lib/veil
 inbox=$root/inbox
 vault=$root/vault
 release=$root/release
@@ -87,3 +88,9 @@ setfacl -d -m u::rwx,g::r-x,o::--- "$release"
 # the one key that decrypts originals never reaches this host's disks. It is
 # moved to the custodian's own drive at once, and this folder removed.
 folder veil:veil 0700 "$init"
+
+# veil's own state, outside the vault (--state): the host pin of the vault,
+# its ID, log key and last committed checkpoint, which whoever can write
+# the vault folder cannot reach, so that a vault replaced or rolled back
+# there is refused.
+folder veil:veil 0700 "$state"

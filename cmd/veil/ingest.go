@@ -15,7 +15,6 @@ import (
 	"github.com/veil-photo/veil/internal/crashpoint"
 	"github.com/veil-photo/veil/internal/filekind"
 	"github.com/veil-photo/veil/internal/ui"
-	"github.com/veil-photo/veil/release"
 	"github.com/veil-photo/veil/vault"
 )
 
@@ -69,6 +68,7 @@ func addPipelineFlags(f *pflag.FlagSet, opts *ingest.Config, later string) {
 	f.DurationVar(&opts.Settle, "settle", 2*time.Second, "take a file only once its size and mtime have not changed for this long")
 	f.StringVar(&opts.MaxSize, "max-size", "200MB", "quarantine files larger than this (bytes, or with kB, MB, GB)")
 	f.StringVar(&opts.Gallery, "gallery", "", "keep the before/after gallery in `SITE` up to date after each run that released photos (see veil gallery)")
+	f.StringVar(&opts.State, "state", "", "this host's state `DIR`, outside the vault (e.g. /var/lib/veil): pins the vault, its log key and its log, so that a vault replaced or rolled back is refused")
 	f.StringArrayVar(&opts.Exclude, "exclude", ingest.DefaultExclude, "skip files and folders whose name or path under the inbox matches this `PATTERN` (* ? [a-z]; case ignored); repeatable; giving it replaces the default, the sidecars of iPhone exports (--exclude '' skips nothing)")
 }
 
@@ -134,6 +134,9 @@ func runIngest(ctx context.Context, opts IngestOptions, popts ingest.Options, in
 		return err
 	}
 	defer p.Close()
+	if m := p.FirstPinned(); m != "" {
+		note(m)
+	}
 	if n := len(p.Cleaned()); n > 0 {
 		note(fmt.Sprintf("removed %d leftovers of an interrupted run (unlogged blobs or released files, temporary files)", n))
 	}
@@ -150,9 +153,6 @@ func runIngest(ctx context.Context, opts IngestOptions, popts ingest.Options, in
 	}
 	if runErr != nil {
 		return ui.WithInboxes(runErr, inboxes)
-	}
-	if sum.Tampered > 0 {
-		return fmt.Errorf("%w: the release folder's %s was changed by someone (see above)", errVerifyFailed, release.IndexFile)
 	}
 	if n := sum.LeftBehind(); n > 0 {
 		return leftBehindError{n: n}

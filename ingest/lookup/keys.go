@@ -47,6 +47,10 @@ func (k Keys) Original(sha [32]byte) MAC { return k.sum("original", sha[:]) }
 // Path is the MAC of a file's absolute path.
 func (k Keys) Path(p string) MAC { return k.sum("path", []byte(p)) }
 
+// Note is the MAC of a note the writer leaves for itself in the vault (the
+// batch it is staging): only a holder of the index key can make one.
+func (k Keys) Note(text []byte) MAC { return k.sum("note", text) }
+
 // dupSlot is the table key of a "d" entry: a duplicate source, by its path
 // and its bytes.
 func dupSlot(path, orig MAC) slotKey {

@@ -165,6 +165,35 @@ func (ix *Index) WasClean() bool { return ix.clean }
 // trusted if the index WasClean.
 func (ix *Index) LogCovered() (count, size int64) { return ix.openedCount, ix.openedSize }
 
+// LastCommitted returns the checkpoint of the log that the writer which
+// last closed the index in indexDir saw committed (zero if none is
+// recorded), reading the table's header only: a writer checks that the log
+// extends it before it opens, and so changes, anything.
+func LastCommitted(indexDir string) Committed {
+	f, err := os.Open(filepath.Join(indexDir, tableFile))
+	if err != nil {
+		return Committed{}
+	}
+	defer f.Close()
+	var raw [headerSize]byte
+	if _, err := io.ReadFull(f, raw[:]); err != nil {
+		return Committed{}
+	}
+	h, _ := decodeHeader(raw[:])
+	return h.committed
+}
+
+// SetCommitted records c, the checkpoint of the log as this writer leaves
+// it, for LastCommitted after the next Close. A table that is not closed
+// cleanly keeps the one it had.
+func (ix *Index) SetCommitted(c Committed) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.tab != nil && ix.private == "" {
+		ix.tab.hdr.committed = c
+	}
+}
+
 // Break leaves the table to be rebuilt by the next Open, whatever Close is
 // told: a batch failed half-way, or the search for debris did not finish.
 func (ix *Index) Break() {

@@ -74,6 +74,18 @@ type tableHeader struct {
 	logCount    int64
 	logSize     int64
 	logTail     tail
+	// committed is the checkpoint of the log (records, root) that this
+	// host last saw committed when it closed the index: the log it opens
+	// next must extend it. Unlike the fields above it survives a reset,
+	// for a rebuilt table still follows the same log.
+	committed Committed
+}
+
+// Committed is a checkpoint of the log: its first N records, whose Merkle
+// tree has root Root. N == 0 means none is known.
+type Committed struct {
+	N    int64
+	Root [32]byte
 }
 
 // tail identifies the last line of a covered prefix.
@@ -101,8 +113,9 @@ func openTable(path string) (t *table, valid bool, err error) {
 	var raw [headerSize]byte
 	n, _ := f.ReadAt(raw[:], 0)
 	if n == headerSize {
-		if h, ok := decodeHeader(raw[:]); ok && h.clean {
-			if fi, err := f.Stat(); err == nil && fi.Size() == headerSize+slotSize<<h.bits {
+		if h, ok := decodeHeader(raw[:]); ok {
+			t.hdr.committed = h.committed
+			if fi, err := f.Stat(); err == nil && h.clean && fi.Size() == headerSize+slotSize<<h.bits {
 				t.hdr = h
 				return t, true, nil
 			}
@@ -117,7 +130,7 @@ func openTable(path string) (t *table, valid bool, err error) {
 
 // reset empties the table: the caller rebuilds it from journalFile and the log.
 func (t *table) reset() error {
-	t.hdr = tableHeader{bits: minBits}
+	t.hdr = tableHeader{bits: minBits, committed: t.hdr.committed}
 	if err := t.f.Truncate(0); err != nil {
 		return fmt.Errorf("lookup: table: %w", err)
 	}
@@ -184,6 +197,8 @@ func encodeHeader(h *tableHeader) []byte {
 	le.PutUint64(b[88:], uint64(h.logSize))
 	copy(b[96:128], h.logTail.sum[:])
 	le.PutUint32(b[128:], h.logTail.n)
+	le.PutUint64(b[136:], uint64(h.committed.N))
+	copy(b[144:176], h.committed.Root[:])
 	le.PutUint64(b[headerSize-8:], crc64.Checksum(b[:headerSize-8], crcTable))
 	return b
 }
@@ -199,7 +214,9 @@ func decodeHeader(b []byte) (tableHeader, bool) {
 	h.journalTail.n = le.Uint32(b[72:])
 	copy(h.logTail.sum[:], b[96:128])
 	h.logTail.n = le.Uint32(b[128:])
-	if h.bits < minBits || h.bits > 40 || h.used < 0 || h.journalSize < 0 || h.logCount < 0 || h.logSize < 0 {
+	h.committed.N = int64(le.Uint64(b[136:]))
+	copy(h.committed.Root[:], b[144:176])
+	if h.bits < minBits || h.bits > 40 || h.used < 0 || h.journalSize < 0 || h.logCount < 0 || h.logSize < 0 || h.committed.N < 0 {
 		return tableHeader{}, false
 	}
 	return h, true

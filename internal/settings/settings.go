@@ -35,6 +35,7 @@ var All = []Setting{
 	{"vault", "vault", "VEIL_VAULT", nil, "the vault folder"},
 	{"out", "out", "VEIL_OUT", []string{"ingest", "watch"}, "the release folder ingest and watch write"},
 	{"release", "release", "VEIL_RELEASE", []string{"verify", "gallery"}, "the release folder verify and gallery read"},
+	{"state", "state", "VEIL_STATE", []string{"ingest", "watch"}, "this host's state folder, outside the vault (the host pin)"},
 	{"layout", "layout", "VEIL_LAYOUT", nil, "how patient and phase are read from inbox paths"},
 	{"phase_alias", "phase-alias", "VEIL_PHASE_ALIAS", nil, "extra phase words, WORD=PHASE[:INTERVAL] (a list)"},
 	{"exclude", "exclude", "VEIL_EXCLUDE", nil, "inbox file patterns never taken (a list)"},
