@@ -36,6 +36,7 @@ const (
 	WatchResumed   WatchKind = "resumed"   // the lock waited for is free; the pass goes on
 	WatchStale     WatchKind = "stale"     // the previous lock holder (Holder) died; the pass cleans up after it
 	WatchCleaned   WatchKind = "cleaned"   // the pass removed Cleaned leftovers of an interrupted run
+	WatchPinned    WatchKind = "pinned"    // the first pass with a host pin pinned the vault as found (Note says so)
 	WatchFile      WatchKind = "file"      // File: an event of the pass
 	WatchPassDone  WatchKind = "done"      // the pass ended: Summary, and Err if it stopped early
 	WatchReady     WatchKind = "ready"     // the first pass is done: the inbox is caught up
@@ -50,6 +51,7 @@ type WatchEvent struct {
 	Holder  vault.LockInfo
 	Path    string
 	Cleaned int
+	Note    string
 }
 
 // forever is how long a pass waits for the vault lock: the nightly ingest
@@ -267,6 +269,9 @@ func (w *watcher) pass(ctx context.Context, first bool) passResult {
 	p, err := New(w.v, lock, w.opts.Pipeline)
 	if err != nil {
 		return passResult{err: err}
+	}
+	if m := p.FirstPinned(); m != "" {
+		w.emit(WatchEvent{Kind: WatchPinned, Note: m})
 	}
 	if n := len(p.Cleaned()); n > 0 {
 		w.emit(WatchEvent{Kind: WatchCleaned, Cleaned: n})

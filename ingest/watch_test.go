@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -374,5 +375,36 @@ func TestWatchUnwatchableFolder(t *testing.T) {
 	}
 	if got := w.count(Ingested); got != 2 {
 		t.Errorf("ingested %d, want 2", got)
+	}
+}
+
+// The first pass with a host pin that opens the vault says that it pinned
+// the vault as found, as ingest does; later passes check the pin and say
+// nothing of it.
+func TestWatchSaysFirstPin(t *testing.T) {
+	e := newEnv(t)
+	pin, err := HostPinFile(t.TempDir(), e.v.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := startWatch(t, e, WatchOptions{Rescan: time.Minute, Pipeline: Options{HostPin: pin}})
+	w.ready()
+	for i := range 2 {
+		drop(t, e, "Jane Doe/after", 1)
+		w.advance(time.Minute)
+		if s := w.untilPassDone(); s.Ingested != 1 {
+			t.Fatalf("pass %d did %+v, want 1 ingested", i, s)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var notes []string
+	for _, ev := range w.seen {
+		if ev.Kind == WatchPinned {
+			notes = append(notes, ev.Note)
+		}
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "first use of host pin") {
+		t.Errorf("pinned events %q, want one saying it is the first use", notes)
 	}
 }

@@ -25,6 +25,7 @@ func TestWatchPrinterJSON(t *testing.T) {
 		{Kind: ingest.WatchFile, File: ingest.Event{Kind: ingest.Duplicate, Photo: "p1"}},
 		{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Already: 3}},
 		{Kind: ingest.WatchPassDone, Summary: ingest.Summary{Ingested: 2}},
+		{Kind: ingest.WatchPinned, Note: "first use of host pin /var/lib/veil/vault-1.pin"},
 	} {
 		pr.WatchEvent(ev, 0, 0)
 	}
@@ -39,8 +40,11 @@ func TestWatchPrinterJSON(t *testing.T) {
 		}
 		got = append(got, m)
 	}
-	if len(got) != 3 {
-		t.Fatalf("printed %d objects, want waiting, duplicate and one summary:\n%s", len(got), out.String())
+	if len(got) != 4 {
+		t.Fatalf("printed %d objects, want waiting, duplicate, one summary and pinned:\n%s", len(got), out.String())
+	}
+	if got[3]["event"] != "pinned" || !strings.HasPrefix(got[3]["message"].(string), "first use of host pin") {
+		t.Errorf("pinned: %v", got[3])
 	}
 	if got[0]["event"] != "waiting" || got[0]["holder"] != "veil ingest" || !strings.Contains(got[0]["message"].(string), "pid 4123") {
 		t.Errorf("waiting: %v", got[0])

@@ -27,6 +27,8 @@ func (p *Printer) WatchEvent(ev ingest.WatchEvent, settle, rescan time.Duration)
 		p.Info("resumed", "the vault lock is free again; resuming")
 	case ingest.WatchStale:
 		p.Problem("warning", fmt.Sprintf("warning: the previous writer %v did not finish; cleaning up after it", ev.Holder))
+	case ingest.WatchPinned:
+		p.Info("pinned", ev.Note)
 	case ingest.WatchCleaned:
 		p.Problem("warning", fmt.Sprintf("removed %d leftovers of an interrupted run (unlogged blobs or released files, temporary files)", ev.Cleaned))
 	case ingest.WatchFile:
