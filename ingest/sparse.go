@@ -15,8 +15,10 @@ const (
 )
 
 // sparse says whether fi is a file of at least sparseMinSize bytes of which
-// less than one in sparseRatio is stored.
+// less than one in sparseRatio is stored. Some network shares report no
+// blocks at all for every file: zero says nothing, and a file with nothing
+// stored holds no photo header either, so it fails as a photo anyway.
 func sparse(fi fs.FileInfo) bool {
 	stored, ok := allocated(fi)
-	return ok && fi.Size() >= sparseMinSize && stored*sparseRatio < fi.Size()
+	return ok && stored > 0 && fi.Size() >= sparseMinSize && stored*sparseRatio < fi.Size()
 }
