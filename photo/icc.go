@@ -185,9 +185,17 @@ func sanitizeICC(b []byte) ([]byte, error) {
 	binary.BigEndian.PutUint32(out[iccTagTable:], uint32(len(tags)))
 	table := len(out)
 	out = append(out, make([]byte, 12*len(tags))...)
+	// Tags that share their data are written once (placed). Tags whose data
+	// merely overlap, which no profile writer makes, would each be written
+	// in full: 1,024 of them over a 16 MB profile would make 16 GB. The
+	// output may exceed the input only by the neutral texts and padding.
+	limit := len(b) + 4*len(tags) + 1024 // two neutral texts are under 300 bytes
 	placed := map[source]uint32{}
 	for i, t := range tags {
 		off, ok := placed[t.from]
+		if !ok && len(out)+3+len(t.data) > limit {
+			return nil, fmt.Errorf("ICC profile's tags overlap: their data would exceed the profile's %d bytes", len(b))
+		}
 		if !ok {
 			for len(out)%4 != 0 { // §7.3.1: tag data starts on a 4-byte boundary
 				out = append(out, 0)
@@ -334,24 +342,28 @@ func scanICC(b []byte, rep *Report) {
 	}
 }
 
+// maxICCTextShown bounds the bytes of a text tag a finding quotes: a
+// profile may hold a thousand tags over the same 16 MB of text.
+const maxICCTextShown = 256
+
 // iccTextValue decodes a text tag for a report: the first mluc record, the
 // text, or desc's ASCII part.
 func iccTextValue(typ string, d []byte) string {
 	switch typ {
 	case "text":
-		return strings.TrimRight(string(d[iccTypeHeader:]), "\x00")
+		return strings.TrimRight(string(d[iccTypeHeader:min(len(d), iccTypeHeader+maxICCTextShown)]), "\x00")
 	case "desc":
 		if len(d) >= 12 {
 			n := binary.BigEndian.Uint32(d[8:])
 			if uint64(n) <= uint64(len(d)-12) {
-				return strings.TrimRight(string(d[12:12+n]), "\x00")
+				return strings.TrimRight(string(d[12:12+min(n, maxICCTextShown)]), "\x00")
 			}
 		}
 	case "mluc":
 		if len(d) >= 28 {
 			n, off := binary.BigEndian.Uint32(d[20:]), binary.BigEndian.Uint32(d[24:])
 			if uint64(off)+uint64(n) <= uint64(len(d)) {
-				u := make([]uint16, n/2)
+				u := make([]uint16, min(n, maxICCTextShown)/2)
 				for i := range u {
 					u[i] = binary.BigEndian.Uint16(d[int(off)+2*i:])
 				}

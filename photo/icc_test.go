@@ -367,3 +367,32 @@ func FuzzICC(f *testing.F) {
 		}
 	})
 }
+
+// TestICCOverlappingTags: a profile whose colour tags all point into one
+// region, each at another offset, must not make sanitizeICC write the
+// region once per tag (1,024 tags over a 16 MB profile would be 16 GB); it
+// is refused as malformed, and dropped, at once.
+func TestICCOverlappingTags(t *testing.T) {
+	const n, region = 1000, 64 << 10
+	tableEnd := iccTagTable + 4 + 12*n
+	b := make([]byte, tableEnd+region)
+	binary.BigEndian.PutUint32(b, uint32(len(b)))
+	copy(b[iccSignature:], "acsp")
+	binary.BigEndian.PutUint32(b[iccTagTable:], n)
+	for i := tableEnd; i+4 <= len(b); i += 4 {
+		copy(b[i:], "curv")
+	}
+	for i := range n {
+		e := b[iccTagTable+4+12*i:]
+		copy(e, "rTRC")
+		binary.BigEndian.PutUint32(e[4:], uint32(tableEnd+4*i))
+		binary.BigEndian.PutUint32(e[8:], uint32(region-4*i))
+	}
+	if _, err := parseICC(b); err != nil {
+		t.Fatalf("the test profile does not parse: %v", err)
+	}
+	out, err := sanitizeICC(b)
+	if err == nil {
+		t.Fatalf("sanitised into %d bytes from %d", len(out), len(b))
+	}
+}
