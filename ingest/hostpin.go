@@ -139,15 +139,7 @@ func checkHostPin(path string, v *vault.Vault, l *manifest.Log) (pin hostPin, fi
 
 // writeHostPin saves h, durably: it is what the next run is held to.
 func writeHostPin(path string, h hostPin) error {
-	f, err := atomicfile.Create(path, 0o600)
-	if err != nil {
-		return fmt.Errorf("ingest: host pin: %w", err)
-	}
-	defer f.Abort()
-	if _, err := f.Write([]byte(h.text())); err != nil {
-		return fmt.Errorf("ingest: host pin: %w", err)
-	}
-	if err := f.Commit(false); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(h.text()), 0o600); err != nil {
 		return fmt.Errorf("ingest: host pin: %w", err)
 	}
 	return nil
