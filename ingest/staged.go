@@ -157,9 +157,5 @@ func (s *stagedLog) close() error { return s.f.Close() }
 // proves reports whether n is a note of this vault written on the log l
 // holds now: l extends the log the note was written on.
 func (n *stagedNote) proves(origin string, l *manifest.Log) bool {
-	if n.origin != origin || l.Size() < n.base.N {
-		return false
-	}
-	cp, err := l.CheckpointAt(n.base.N)
-	return err == nil && cp.Hash == n.base.Hash
+	return n.origin == origin && checkExtends(l, lookup.Committed{N: n.base.N, Root: n.base.Hash}) == nil
 }
