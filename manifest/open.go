@@ -17,7 +17,7 @@ import (
 func openLogFile(name string) (*os.File, error) {
 	f, _, err := filekind.OpenRegular(name)
 	if errors.Is(err, filekind.ErrNotRegular) {
-		return nil, fmt.Errorf("%s: %w: the log's files are regular files, and something else was put in its place", name, filekind.ErrNotRegular)
+		return nil, replaced(name)
 	}
 	return f, err
 }
@@ -41,7 +41,12 @@ func checkOpened(f *os.File) error {
 		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: %w: the log's files are regular files, and something else was put in its place", f.Name(), filekind.ErrNotRegular)
+		return replaced(f.Name())
 	}
 	return nil
+}
+
+// replaced is the error for a log file that is not a regular file.
+func replaced(name string) error {
+	return fmt.Errorf("%s: %w: the log's files are regular files, and something else was put in its place", name, filekind.ErrNotRegular)
 }
