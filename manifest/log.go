@@ -337,15 +337,7 @@ func (l *Log) writeCheckpoint() error {
 	if err != nil {
 		return err
 	}
-	f, err := atomicfile.Create(filepath.Join(l.dir, CheckpointFile), 0o644)
-	if err != nil {
-		return fmt.Errorf("manifest: checkpoint: %w", err)
-	}
-	defer f.Abort()
-	if _, err := f.Write(msg); err != nil {
-		return fmt.Errorf("manifest: checkpoint: %w", err)
-	}
-	if err := f.Commit(false); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(l.dir, CheckpointFile), msg, 0o644); err != nil {
 		return fmt.Errorf("manifest: checkpoint: %w", err)
 	}
 	return nil

@@ -240,9 +240,8 @@ func removeContents(dir string) {
 	}
 }
 
-// writeFile writes a new file durably and never replaces an existing one.
-// writeFile writes name atomically; it refuses to replace an existing file
-// unless replace is set.
+// writeFile writes name atomically and durably; it refuses to replace an
+// existing file unless replace is set.
 func writeFile(name string, data []byte, perm fs.FileMode, replace bool) error {
 	f, err := atomicfile.Create(name, perm)
 	if err != nil {
